@@ -1,0 +1,71 @@
+#!/usr/bin/env bash
+# Installs what wanlab needs on a fresh Debian machine and prints the environment to use:
+#   Debian packages, npm packages, and the Pulumi engine (a `pulumi` on PATH if there is one,
+#   else the CLI built from the Go module pinned in tools/go.mod, plus the project's own
+#   Node.js language host and command provider in tools/engine/bin).
+# Safe to run again: every step is skipped when its result is already there.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+log() { printf '[bootstrap] %s\n' "$*" >&2; }
+
+# --- Debian packages -------------------------------------------------------------------
+# Tools the emulated lab runs: namespaces and links (iproute2, util-linux), checks (ping),
+# the ssh transport test (openssh), checksum offload (ethtool).
+DEB_PACKAGES=(iproute2 iputils-ping util-linux procps ethtool openssh-server openssh-client kmod)
+missing=()
+for p in "${DEB_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  [ "$(id -u)" = 0 ] || { log "need root to install Debian packages: ${missing[*]}"; exit 1; }
+  log "installing Debian packages: ${missing[*]}"
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq >&2
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+fi
+
+# --- npm packages ----------------------------------------------------------------------
+# .npmrc sets ignore-scripts: @pulumi/command's install script would download a plugin.
+if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+  log "installing npm packages (npm ci)"
+  npm ci --no-audit --no-fund >&2
+fi
+
+# --- Pulumi engine -----------------------------------------------------------------------
+PULUMI_VERSION=$(node -p 'require("./package.json").dependencies["@pulumi/pulumi"]')
+BIN="$ROOT/.tools/bin"
+mkdir -p "$BIN"
+if command -v pulumi >/dev/null 2>&1 && [ "$(command -v pulumi)" != "$BIN/pulumi" ]; then
+  log "using the Pulumi CLI on PATH: $(command -v pulumi) ($(pulumi version))"
+else
+  if [ ! -x "$BIN/pulumi" ] || [ "$("$BIN/pulumi" version 2>/dev/null)" != "v$PULUMI_VERSION" ]; then
+    command -v go >/dev/null || { log "no pulumi on PATH and no Go toolchain to build it"; exit 1; }
+    grep -q "github.com/pulumi/pulumi/pkg/v3 v$PULUMI_VERSION" tools/go.mod \
+      || { log "tools/go.mod does not pin pkg/v3 v$PULUMI_VERSION (package.json): fix one of them"; exit 1; }
+    log "building the Pulumi CLI v$PULUMI_VERSION from Go modules (a cold build takes several minutes)"
+    start=$(date +%s)
+    (cd tools && go build -trimpath -o "$BIN/pulumi" \
+      -ldflags "-X github.com/pulumi/pulumi/sdk/v3/go/common/version.Version=v$PULUMI_VERSION" \
+      github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) >&2
+    log "built $BIN/pulumi in $(( $(date +%s) - start ))s"
+  fi
+  # The language host and the command provider: ours, unless real ones are installed.
+  for plugin in pulumi-language-nodejs pulumi-resource-command; do
+    ln -sfn "$ROOT/tools/engine/bin/$plugin" "$BIN/$plugin"
+  done
+fi
+
+# --- Environment ----------------------------------------------------------------------
+# A local file backend inside the project and a passphrase secrets provider: no account,
+# no network. Set PULUMI_CONFIG_PASSPHRASE yourself for a lab whose secrets matter.
+mkdir -p "$ROOT/.state"
+cat > "$ROOT/.tools/env.sh" <<ENV
+export PATH="$BIN:\$PATH"
+export PULUMI_BACKEND_URL="\${PULUMI_BACKEND_URL:-file://$ROOT/.state}"
+export PULUMI_CONFIG_PASSPHRASE="\${PULUMI_CONFIG_PASSPHRASE-wanlab-local}"
+export PULUMI_SKIP_UPDATE_CHECK=1
+export PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION=true
+export PULUMI_HOME="\${PULUMI_HOME:-$ROOT/.tools/pulumi-home}"
+ENV
+log "engine ready; environment in .tools/env.sh"
