@@ -1,0 +1,94 @@
+// The host seam: the only way components touch a machine. A component calls
+// host.command() or host.file() and never learns whether the host is a real machine
+// over SSH or an emulated one (a namespace on this machine).
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { HostSpec } from "../../lib/spec";
+import { quote, script } from "../../lib/shell";
+
+export interface CommandArgs {
+    /** Runs on create, and again on update when no `update` is given. Must be safe to run twice. */
+    create: pulumi.Input<string>;
+    /** Undoes create. */
+    delete?: pulumi.Input<string>;
+    update?: pulumi.Input<string>;
+    /** A change to any of these replaces the command (delete, then create). */
+    triggers?: pulumi.Input<any[]>;
+    /** Values travel as environment variables, so commands refer to "$NAME" instead of splicing text. */
+    environment?: pulumi.Input<Record<string, pulumi.Input<string>>>;
+    stdin?: pulumi.Input<string>;
+}
+
+export interface FileArgs {
+    /** Absolute path on the host (inside its mount namespace for emulated hosts). */
+    path: string;
+    content: pulumi.Input<string>;
+    /** Octal permission bits; files are private (0600) unless told otherwise. */
+    mode?: string;
+}
+
+export abstract class Host extends pulumi.ComponentResource {
+    readonly name: string;
+    readonly spec: HostSpec;
+    /** Resources every command on this host waits for (preflights, host set-up). */
+    protected ready: pulumi.Input<pulumi.Resource>[] = [];
+
+    protected constructor(type: string, spec: HostSpec, opts?: pulumi.ComponentResourceOptions) {
+        super(type, spec.name, {}, opts);
+        this.name = spec.name;
+        this.spec = spec;
+    }
+
+    /** How this transport runs one command resource. */
+    protected abstract runCommand(name: string, args: CommandArgs, opts: pulumi.CustomResourceOptions): pulumi.CustomResource;
+
+    /** Run a command on this host as a resource: create on `up`, delete on `destroy`. */
+    command(name: string, args: CommandArgs, opts: pulumi.CustomResourceOptions = {}): pulumi.CustomResource {
+        const dependsOn = [...this.ready, ...asArray(opts.dependsOn)];
+        return this.runCommand(`${this.name}-${name}`, args, { parent: this, ...opts, dependsOn });
+    }
+
+    /** Put a (rendered) file on the host; written atomically, removed on delete. */
+    file(name: string, args: FileArgs, opts: pulumi.CustomResourceOptions = {}): pulumi.CustomResource {
+        return this.command(`file-${name}`, {
+            create: script(
+                'mkdir -p "$(dirname "$FILE")"',
+                'umask 077',
+                'cat > "$FILE.tmp"',
+                'chmod "$MODE" "$FILE.tmp"',
+                'mv "$FILE.tmp" "$FILE"',
+            ),
+            delete: 'rm -f "$FILE"',
+            environment: { FILE: path.posix.normalize(args.path), MODE: args.mode ?? "0600" },
+            stdin: args.content,
+        }, opts);
+    }
+
+    /** Enable IPv4 forwarding, restoring the previous value on delete. */
+    enableForwarding(opts: pulumi.CustomResourceOptions = {}): pulumi.CustomResource {
+        return this.command("ip-forward", {
+            create: script("sysctl -n net.ipv4.ip_forward", "sysctl -qw net.ipv4.ip_forward=1"),
+            // PULUMI_COMMAND_STDOUT holds the value read before create changed it.
+            delete: 'sysctl -qw net.ipv4.ip_forward="${PULUMI_COMMAND_STDOUT:-0}"',
+        }, opts);
+    }
+
+    /** A static route; `ip route replace` makes create safe to run twice. */
+    route(to: string, via: string, opts: pulumi.CustomResourceOptions = {}): pulumi.CustomResource {
+        return this.command(`route-${to.replace(/[./]/g, "-")}`, {
+            create: 'ip route replace "$TO" via "$VIA"',
+            delete: 'ip route del "$TO" via "$VIA" 2>/dev/null || true',
+            environment: { TO: to, VIA: via },
+        }, opts);
+    }
+}
+
+export function asArray<T>(x: T | T[] | undefined | pulumi.Input<T[]>): any[] {
+    if (x === undefined) return [];
+    return Array.isArray(x) ? x : [x];
+}
+
+/** For messages: the host's name as the user wrote it, quoted. */
+export function hostLabel(spec: HostSpec): string {
+    return `host ${quote(spec.name)}`;
+}

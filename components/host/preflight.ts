@@ -1,0 +1,40 @@
+// Preflight: before the lab changes anything on a host, check root, binaries and kernel
+// features there, and fail with one message that names the host, each missing thing and
+// what to do. The lab makes every host wait for every preflight, so a failure on one
+// host leaves all hosts untouched.
+import * as pulumi from "@pulumi/pulumi";
+import * as command from "@pulumi/command";
+import type { HostSpec } from "../../lib/spec";
+import { KERNEL_FEATURES, Requirements } from "../../lib/features";
+import { quote, script } from "../../lib/shell";
+import { localCommand } from "./local";
+import { sshConnection } from "./ssh";
+
+export function preflightScript(spec: HostSpec, req: Requirements): string {
+    const where = spec.transport === "emulated" ? "emulated on this machine" : `ssh ${spec.ssh!.address}`;
+    const lines = [
+        `HOST=${quote(`host '${spec.name}' (${where})`)}`,
+        "missing=''",
+        "add() { missing=\"$missing\n  - $1\"; }",
+        '[ "$(id -u)" = 0 ] || add "root privileges: run as root (the lab creates namespaces, links and routes)"',
+        ...req.binaries.map((b) => `command -v ${quote(b)} >/dev/null 2>&1 || add ${quote(`binary '${b}': install the package that provides it`)}`),
+        ...req.kernel.map((f) => `(${KERNEL_FEATURES[f].probe}) >/dev/null 2>&1 || add ${quote(`kernel feature '${f}': ${KERNEL_FEATURES[f].hint}`)}`),
+        'if [ -n "$missing" ]; then',
+        '  printf "%s is missing:%s\\nNothing was changed on any host.\\n" "$HOST" "$missing" >&2',
+        "  exit 1",
+        "fi",
+        'echo "$HOST: preflight ok"',
+    ];
+    return script(...lines);
+}
+
+export function preflight(spec: HostSpec, req: Requirements, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+    const args = {
+        create: preflightScript(spec, req),
+        // Run again when what is required changes.
+        triggers: [req.binaries.join(" "), req.kernel.join(" ")],
+    };
+    const name = `${spec.name}-preflight`;
+    if (spec.transport === "emulated") return localCommand(name, args, opts);
+    return new command.remote.Command(name, { ...args, connection: sshConnection(spec) }, opts);
+}

@@ -1,0 +1,140 @@
+// Loading and validating an experiment file (stacks/<name>.yaml).
+// Validation runs before any resource is registered and reports every error at once,
+// each as `file: /json/pointer: reason`.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+import Ajv2020, { ErrorObject } from "ajv/dist/2020";
+import addFormats from "ajv-formats";
+import { semanticErrors } from "./semantics";
+
+export type Transport = "emulated" | "ssh";
+export type Role = "hypervisor" | "router" | "storage" | "client" | "service";
+
+export interface SecretRef { config: string }
+export interface SshSpec { address: string; port: number; user: string; privateKey: SecretRef }
+export interface RouteSpec { to: string; via: string }
+export interface HostSpec {
+    name: string;
+    site?: string;
+    description?: string;
+    transport: Transport;
+    roles: Role[];
+    ssh?: SshSpec;
+    routes?: RouteSpec[];
+    forwarding?: boolean;
+}
+export interface LinkEnd { host: string; interface: string; address?: string; bridge?: string }
+export interface LinkSpec { name: string; subnet: string; mtu: number; ends: [LinkEnd, LinkEnd] }
+export interface BridgeSpec { name: string; host: string; type: "ovs" | "linux"; address?: string }
+export interface TunnelEndpoint { host: string; interface: string; bridge?: string; local: string; remotes: string[]; address?: string }
+export interface TunnelSpec { name: string; type: "vxlan" | "gre"; vni?: number; port: number; endpoints: TunnelEndpoint[] }
+export interface VmInterface { bridge: string; mac: string; address?: string }
+export interface VmSpec { name: string; host: string; memoryMiB: number; vcpus: number; interfaces: VmInterface[] }
+export interface MigrationSpec { vm: string; from: string; to: string; probeIntervalMs: number }
+export interface CheckSpec { name?: string; from: string; to: string; count: number }
+
+export interface LabSpec {
+    name: string;
+    description?: string;
+    sites: { name: string; description?: string }[];
+    hosts: HostSpec[];
+    links: LinkSpec[];
+    bridges: BridgeSpec[];
+    tunnels: TunnelSpec[];
+    vms: VmSpec[];
+    migration?: MigrationSpec;
+    checks: CheckSpec[];
+}
+
+/** One problem in a stack file: where (a JSON pointer) and why. */
+export interface SpecError { pointer: string; reason: string }
+
+export class SpecValidationError extends Error {
+    constructor(public readonly file: string, public readonly errors: SpecError[]) {
+        super(errors.map((e) => `${file}: ${e.pointer || "/"}: ${e.reason}`).join("\n"));
+        this.name = "SpecValidationError";
+    }
+}
+
+const SCHEMA_FILE = path.join(__dirname, "..", "stacks", "schema.json");
+let validator: ReturnType<Ajv2020["compile"]> | undefined;
+
+function compiled() {
+    if (!validator) {
+        // useDefaults fills in the schema's defaults, so the rest of the code sees one shape.
+        const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true, strictRequired: false });
+        addFormats(ajv);
+        validator = ajv.compile(JSON.parse(fs.readFileSync(SCHEMA_FILE, "utf8")));
+    }
+    return validator;
+}
+
+// Turn ajv's errors into one readable line each, dropping the noise of if/then wrappers.
+function schemaErrors(errors: ErrorObject[]): SpecError[] {
+    const out: SpecError[] = [];
+    for (const e of errors) {
+        const p = e.instancePath;
+        switch (e.keyword) {
+            case "if":
+                continue;
+            case "additionalProperties":
+                out.push({ pointer: p, reason: `unknown property '${(e.params as any).additionalProperty}'` });
+                break;
+            case "required":
+                out.push({ pointer: p, reason: `missing required property '${(e.params as any).missingProperty}'` });
+                break;
+            case "enum":
+                out.push({ pointer: p, reason: `must be one of ${(e.params as any).allowedValues.map((v: unknown) => JSON.stringify(v)).join(", ")}` });
+                break;
+            case "pattern":
+                out.push({ pointer: p, reason: `${e.message}${describePattern(e)}` });
+                break;
+            case "not":
+                out.push({ pointer: p, reason: "'ssh' is only allowed with transport 'ssh'" });
+                break;
+            default:
+                out.push({ pointer: p, reason: e.message ?? e.keyword });
+        }
+    }
+    return out;
+}
+
+function describePattern(e: ErrorObject): string {
+    const desc = (e.parentSchema as any)?.description;
+    return desc ? ` (${desc})` : "";
+}
+
+/** Parse and validate a document; returns the typed spec or the list of errors. */
+export function validateDocument(doc: unknown): { spec?: LabSpec; errors: SpecError[] } {
+    const validate = compiled();
+    if (!validate(doc)) return { errors: schemaErrors(validate.errors ?? []) };
+    const raw = doc as any;
+    const spec: LabSpec = {
+        sites: [], links: [], bridges: [], tunnels: [], vms: [], checks: [],
+        ...raw,
+        hosts: raw.hosts.map((h: any) => ({ roles: [], ...h })),
+    };
+    const errors = semanticErrors(spec);
+    return errors.length ? { errors } : { spec, errors: [] };
+}
+
+/** Read, parse and validate a stack file; throws SpecValidationError listing every problem. */
+export function loadSpec(file: string): LabSpec {
+    let text: string;
+    try {
+        text = fs.readFileSync(file, "utf8");
+    } catch (err: any) {
+        throw new SpecValidationError(file, [{ pointer: "", reason: `cannot read file: ${err.code ?? err.message}` }]);
+    }
+    let doc: unknown;
+    try {
+        doc = yaml.load(text, { filename: file });
+    } catch (err: any) {
+        const m = err.mark ? ` at line ${err.mark.line + 1}, column ${err.mark.column + 1}` : "";
+        throw new SpecValidationError(file, [{ pointer: "", reason: `YAML error${m}: ${err.reason ?? err.message}` }]);
+    }
+    const { spec, errors } = validateDocument(doc);
+    if (!spec) throw new SpecValidationError(file, errors);
+    return spec;
+}
