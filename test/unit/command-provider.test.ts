@@ -285,7 +285,7 @@ describe("remote.Command and remote.CopyToRemote over a real sshd", () => {
         return res.inputs;
     }
 
-    it("runs create with exported environment and stdin; outputs are secret because connection is", async () => {
+    it("runs create with exported environment and stdin; the secret connection stays secret, stdout does not", async () => {
         const tricky = `it's "quoted" $HOME \`x\`\nline2`;
         const inputs = await checked(REMOTE, {
             connection,
@@ -294,9 +294,15 @@ describe("remote.Command and remote.CopyToRemote over a real sshd", () => {
             stdin: "piped",
         });
         const res = await provider.create!(REMOTE, inputs);
-        assert.deepEqual(res.outs.stdout, secret(`${tricky}\npiped`));
-        assert.deepEqual(res.outs.stderr, secret("err"));
+        // The key cannot reach the command's output, so a secret connection alone
+        // does not hide stdout; a secret environment value does.
+        assert.deepEqual(res.outs.stdout, `${tricky}\npiped`);
+        assert.deepEqual(res.outs.stderr, "err");
         assert.ok(isSecret(res.outs.connection));
+        const hidden = await provider.create!(REMOTE, await checked(REMOTE, {
+            connection, create: 'echo "$PW"', environment: { PW: secret("s3cret") },
+        }));
+        assert.deepEqual(hidden.outs.stdout, secret("s3cret"));
     });
 
     it("check fills connection defaults inside the secret and rejects proxy", async () => {
@@ -316,7 +322,7 @@ describe("remote.Command and remote.CopyToRemote over a real sshd", () => {
         });
         const created = await provider.create!(REMOTE, inputs);
         const updated = await provider.update!(created.id, REMOTE, created.outs, inputs);
-        assert.deepEqual(updated.outs.stdout, secret("was:v1"));
+        assert.deepEqual(updated.outs.stdout, "was:v1");
         await provider.delete!(created.id, REMOTE, updated.outs);
         assert.equal(fs.readFileSync(marker, "utf8"), "was:v1");
 
@@ -333,7 +339,7 @@ describe("remote.Command and remote.CopyToRemote over a real sshd", () => {
     it("verifies hostKey when given and gives up quickly on a mismatch or a closed port", async () => {
         const conn = { ...connection.value, hostKey: hostPublicKey };
         const ok = await provider.create!(REMOTE, await checked(REMOTE, { connection: secret(conn), create: "echo trusted" }));
-        assert.deepEqual(ok.outs.stdout, secret("trusted"));
+        assert.deepEqual(ok.outs.stdout, "trusted");
 
         const wrongKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG1vY2tlZC1ob3N0LWtleS1mb3ItdGVzdGluZy1vbmx5";
         const mismatch = await checked(REMOTE, { connection: secret({ ...conn, hostKey: wrongKey }), create: "true" });

@@ -573,9 +573,13 @@ async function runCommand(urn: string, op: Op, command: string, inputs: Props, p
     return result;
 }
 
-/** All inputs as they arrived, plus stdout/stderr (secret if any input was). */
+/**
+ * All inputs as they arrived, plus stdout/stderr: secret if any input that can reach the
+ * command's output was secret. The connection (its key) never reaches the output.
+ */
 function commandOutputs(inputs: Props, result: RunResult): Props {
-    const sensitive = containsSecret(inputs);
+    const { connection: _connection, ...reachable } = inputs;
+    const sensitive = containsSecret(reachable);
     return {
         ...inputs,
         stdout: sensitive ? secret(result.stdout) : result.stdout,

@@ -1,0 +1,114 @@
+// The real engine on the small emulated lab: preview, up, a second preview with no
+// changes, a one-field change that shows as exactly that change, destroy, and nothing
+// left behind. Also: a stack file with several mistakes creates nothing.
+import { after, before, describe, test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { Engine, residue, ROOT, sh, tmpEntries } from "./harness";
+
+const STACK = "t-small";
+
+function changes(previewJson: string): Record<string, number> {
+    return JSON.parse(previewJson).changeSummary;
+}
+
+describe("real engine, small emulated lab", () => {
+    const engine = new Engine();
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "wanlab-test-spec-"));
+    const specFile = path.join(work, "small.yaml");
+    let tmpBefore: Set<string>;
+
+    before(() => {
+        assert.ok(fs.existsSync(path.join(ROOT, ".tools", "bin", "pulumi")), "run scripts/bootstrap.sh first (npm test does)");
+        tmpBefore = tmpEntries();
+        fs.copyFileSync(path.join(ROOT, "stacks", "small.yaml"), specFile);
+        engine.initStack(STACK, specFile);
+    });
+    after(() => {
+        engine.cleanup();
+        fs.rmSync(work, { recursive: true, force: true });
+    });
+
+    test("preview plans the whole lab and changes nothing", () => {
+        const r = engine.ok(["preview", "--stack", STACK, "--json"]);
+        assert.deepEqual(changes(r.stdout), { create: 12 });
+        assert.deepEqual(residue(STACK), []);
+    });
+
+    test("up builds two namespaces joined by a veth link that carries pings", () => {
+        const r = engine.ok(["up", "--yes", "--stack", STACK, "--skip-preview"]);
+        console.log(`# up: ${r.seconds.toFixed(1)} s`);
+        const out = JSON.parse(engine.ok(["stack", "output", "--json", "--stack", STACK]).stdout);
+        assert.match(out.checks["h1-to-h2"], /3 packets transmitted, 3 received, 0% packet loss/);
+        assert.equal(out.hosts.h1.netns, `wl-${STACK}-h1`);
+        // Independently of the stack's own check: the address is there and answers.
+        assert.match(sh(`ip -n wl-${STACK}-h2 -4 addr show dev eth0`).out, /inet 10\.10\.0\.2\/30/);
+        assert.equal(sh(`ip netns exec wl-${STACK}-h1 ping -c 1 -W 2 10.10.0.2`).code, 0);
+    });
+
+    test("a second preview finds nothing to change", () => {
+        const r = engine.ok(["preview", "--stack", STACK, "--json"]);
+        assert.deepEqual(changes(r.stdout), { same: 12 });
+    });
+
+    test("preview --diff after a one-field change shows exactly that change", () => {
+        const original = fs.readFileSync(specFile, "utf8");
+        fs.writeFileSync(specFile, original.replace("mtu: 1500", "mtu: 1400"));
+        try {
+            const json = JSON.parse(engine.ok(["preview", "--stack", STACK, "--json", "--diff"]).stdout);
+            assert.deepEqual(json.changeSummary, { same: 11, update: 1 });
+            const step = json.steps.find((s: any) => s.op === "update");
+            assert.match(step.urn, /wanlab:host:Link\$command:local:Command::wan-veth$/);
+            // The reviewable diff: one resource, one property, one value.
+            const text = engine.ok(["preview", "--stack", STACK, "--diff"]).stdout;
+            const changed = text.split("\n").filter((l) => /^\s*[~+-] /.test(l)).map((l) => l.trim().replace(/\s+/g, " "));
+            assert.deepEqual(changed, [
+                "~ command:local:Command: (update)",
+                "~ environment : {",
+                '~ MTU : "1500" => "1400"',
+                "~ 1 to update",
+            ]);
+        } finally {
+            fs.writeFileSync(specFile, original);
+        }
+    });
+
+    test("destroy leaves no namespace, mount, process or file behind", () => {
+        const r = engine.ok(["destroy", "--yes", "--stack", STACK, "--skip-preview"]);
+        console.log(`# destroy: ${r.seconds.toFixed(1)} s`);
+        assert.deepEqual(residue(STACK), []);
+        assert.deepEqual([...tmpEntries()].filter((e) => !tmpBefore.has(e)), []);
+        const state = JSON.parse(engine.ok(["stack", "export", "--stack", STACK]).stdout);
+        assert.deepEqual(state.deployment.resources ?? [], []);
+    });
+});
+
+describe("real engine, a stack file with several mistakes", () => {
+    const engine = new Engine();
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "wanlab-test-spec-"));
+    const specFile = path.join(work, "bad.yaml");
+    after(() => {
+        engine.cleanup();
+        fs.rmSync(work, { recursive: true, force: true });
+    });
+
+    test("reports every mistake in one run and creates nothing", () => {
+        fs.writeFileSync(specFile, fs.readFileSync(path.join(ROOT, "stacks", "small.yaml"), "utf8")
+            .replace("address: 10.10.0.2/30", "address: 10.10.1.2/30") // outside the subnet
+            .replace("site: site2", "site: site9")                     // unknown site
+            .replace("from: h1", "from: h3"));                          // unknown host
+        engine.initStack("t-bad", specFile);
+        const r = engine.pulumi(["up", "--yes", "--stack", "t-bad", "--skip-preview"]);
+        assert.notEqual(r.code, 0);
+        const out = r.stdout + r.stderr;
+        assert.ok(out.includes(`${specFile}: /hosts/1/site: unknown site 'site9'`), out);
+        assert.ok(out.includes(`${specFile}: /links/0/ends/1/address: 10.10.1.2/30 is outside the link's subnet 10.10.0.0/30`), out);
+        assert.ok(out.includes(`${specFile}: /checks/0/from: unknown host 'h3'`), out);
+        const state = JSON.parse(engine.ok(["stack", "export", "--stack", "t-bad"]).stdout);
+        const created = (state.deployment.resources ?? []).filter((r: any) => r.type !== "pulumi:pulumi:Stack");
+        assert.deepEqual(created, []);
+        assert.deepEqual(residue("t-bad"), []);
+    });
+});
