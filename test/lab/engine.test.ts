@@ -14,11 +14,18 @@ function changes(previewJson: string): Record<string, number> {
     return JSON.parse(previewJson).changeSummary;
 }
 
+/** Each resource's inputs by URN, from the stack's state: what the lab was built from. */
+function inputsByUrn(engine: Engine, stack: string): Record<string, unknown> {
+    const state = JSON.parse(engine.ok(["stack", "export", "--stack", stack]).stdout);
+    return Object.fromEntries((state.deployment.resources ?? []).map((r: any) => [r.urn, r.inputs ?? {}]));
+}
+
 describe("real engine, small emulated lab", () => {
     const engine = new Engine();
     const work = fs.mkdtempSync(path.join(os.tmpdir(), "wanlab-test-spec-"));
     const specFile = path.join(work, "small.yaml");
     let tmpBefore: Set<string>;
+    let firstBuild: Record<string, unknown>;
 
     before(() => {
         assert.ok(fs.existsSync(path.join(ROOT, ".tools", "bin", "pulumi")), "run scripts/bootstrap.sh first (npm test does)");
@@ -37,9 +44,10 @@ describe("real engine, small emulated lab", () => {
         assert.deepEqual(residue(STACK), []);
     });
 
-    test("up builds two namespaces joined by a veth link that carries pings", () => {
+    test("up builds two namespaces joined by a veth link that carries pings", (t) => {
         const r = engine.ok(["up", "--yes", "--stack", STACK, "--skip-preview"]);
-        console.log(`# up: ${r.seconds.toFixed(1)} s`);
+        t.diagnostic(`up: ${r.seconds.toFixed(1)} s`);
+        firstBuild = inputsByUrn(engine, STACK);
         const out = JSON.parse(engine.ok(["stack", "output", "--json", "--stack", STACK]).stdout);
         assert.match(out.checks["h1-to-h2"], /3 packets transmitted, 3 received, 0% packet loss/);
         assert.equal(out.hosts.h1.netns, `wl-${STACK}-h1`);
@@ -48,9 +56,12 @@ describe("real engine, small emulated lab", () => {
         assert.equal(sh(`ip netns exec wl-${STACK}-h1 ping -c 1 -W 2 10.10.0.2`).code, 0);
     });
 
-    test("a second preview finds nothing to change", () => {
+    test("a second preview, and a second up, find nothing to change", () => {
         const r = engine.ok(["preview", "--stack", STACK, "--json"]);
         assert.deepEqual(changes(r.stdout), { same: 12 });
+        const up = engine.ok(["up", "--yes", "--stack", STACK, "--skip-preview"]);
+        assert.match(up.stdout, /12 unchanged/);
+        assert.doesNotMatch(up.stdout, /created|updated|deleted|replaced/);
     });
 
     test("preview --diff after a one-field change shows exactly that change", () => {
@@ -75,9 +86,17 @@ describe("real engine, small emulated lab", () => {
         }
     });
 
-    test("destroy leaves no namespace, mount, process or file behind", () => {
+    test("destroy then up gives back the same lab", () => {
+        engine.ok(["destroy", "--yes", "--stack", STACK, "--skip-preview"]);
+        assert.deepEqual(residue(STACK), []);
+        engine.ok(["up", "--yes", "--stack", STACK, "--skip-preview"]);
+        assert.deepEqual(inputsByUrn(engine, STACK), firstBuild);
+        assert.equal(sh(`ip netns exec wl-${STACK}-h2 ping -c 1 -W 2 10.10.0.1`).code, 0);
+    });
+
+    test("destroy leaves no namespace, mount, process or file behind", (t) => {
         const r = engine.ok(["destroy", "--yes", "--stack", STACK, "--skip-preview"]);
-        console.log(`# destroy: ${r.seconds.toFixed(1)} s`);
+        t.diagnostic(`destroy: ${r.seconds.toFixed(1)} s`);
         assert.deepEqual(residue(STACK), []);
         assert.deepEqual([...tmpEntries()].filter((e) => !tmpBefore.has(e)), []);
         const state = JSON.parse(engine.ok(["stack", "export", "--stack", STACK]).stdout);

@@ -1,0 +1,21 @@
+#!/usr/bin/env bash
+# npm run lab: bootstrap, `pulumi up` of the default emulated stack, then a summary.
+# npm run lab:down: destroy it. Another stack: STACK=<name> npm run lab.
+set -euo pipefail
+ROOT=$(cd "$(dirname "$0")/.." && pwd)
+cd "$ROOT"
+STACK=${STACK:-local}
+bash scripts/bootstrap.sh
+. .tools/env.sh
+[ -f "Pulumi.$STACK.yaml" ] || { echo "no Pulumi.$STACK.yaml: see README (adding a stack)" >&2; exit 1; }
+pulumi stack select --create "$STACK" >/dev/null
+case "${1:-up}" in
+  up)
+    pulumi up --yes --skip-preview --stack "$STACK"
+    pulumi stack output --json --stack "$STACK" | node --import tsx scripts/summary.ts
+    ;;
+  down)
+    pulumi destroy --yes --skip-preview --stack "$STACK"
+    ;;
+  *) echo "usage: lab.sh up|down" >&2; exit 2 ;;
+esac

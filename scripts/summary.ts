@@ -1,0 +1,27 @@
+// Prints what a lab is, from `pulumi stack output --json` on stdin: hosts and their roles,
+// links, and the connectivity checks with their round-trip times.
+import * as fs from "node:fs";
+
+const out = JSON.parse(fs.readFileSync(0, "utf8"));
+const rows = (cells: string[][]) => {
+    const widths = cells[0].map((_, i) => Math.max(...cells.map((r) => r[i].length)));
+    return cells.map((r) => "  " + r.map((c, i) => c.padEnd(widths[i])).join("  ").trimEnd()).join("\n");
+};
+
+console.log(`\nLab '${out.experiment}'`);
+console.log("\nHosts");
+console.log(rows([["host", "site", "roles", "where"], ...Object.entries<any>(out.hosts).map(([name, h]) => [
+    name, h.site ?? "-", h.roles.join(",") || "-", h.transport === "emulated" ? `netns ${h.netns}` : `ssh ${h.address}`,
+])]));
+console.log("\nLinks");
+console.log(rows([["link", "subnet", "ends"], ...Object.entries<any>(out.links).map(([name, l]) => [name, l.subnet, l.ends.join("  <->  ")])]));
+const checks = Object.entries<string>(out.checks ?? {});
+if (checks.length) {
+    console.log("\nChecks");
+    console.log(rows([["check", "result"], ...checks.map(([name, s]) => {
+        const loss = /(\d+(?:\.\d+)?)% packet loss/.exec(s)?.[1];
+        const avg = /= [\d.]+\/([\d.]+)\//.exec(s)?.[1];
+        return [name, `${loss === undefined ? "?" : `${loss}% loss`}, avg rtt ${avg ?? "?"} ms`];
+    })]));
+}
+console.log("");
