@@ -62,10 +62,10 @@ export class Lab extends pulumi.ComponentResource {
                 network.push(host.route(r.to, r.via, { dependsOn: linksOf.get(h.name) ?? [] }));
             }
         }
-        spec.checks.forEach((c, i) => {
-            const name = c.name ?? `check-${i}`;
-            this.checks[name] = new PingCheck(name, c, this.hosts[c.from], { parent: this, dependsOn: network });
-        });
+        for (const c of spec.checks) {
+            // validateDocument names every check.
+            this.checks[c.name!] = new PingCheck(c.name!, c, this.hosts[c.from], { parent: this, dependsOn: network });
+        }
         this.registerOutputs({});
     }
 }

@@ -137,7 +137,10 @@ export function semanticErrors(spec: LabSpec): SpecError[] {
 
     // Routes: the next hop must be on a subnet the host is attached to.
     spec.hosts.forEach((h, i) => {
+        const seenTo = new Set<string>();
         (h.routes ?? []).forEach((r, k) => {
+            if (seenTo.has(r.to)) err(`/hosts/${i}/routes/${k}/to`, `a second route to ${r.to} on host '${h.name}'`);
+            seenTo.add(r.to);
             if (!isNetworkPrefix(r.to)) err(`/hosts/${i}/routes/${k}/to`, `${r.to} is not a network address (host bits are set)`);
             if (!(attached.get(h.name) ?? []).some((a) => inPrefix(r.via, a)))
                 err(`/hosts/${i}/routes/${k}/via`, `next hop ${r.via} is not on any subnet of host '${h.name}'`);

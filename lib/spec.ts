@@ -63,7 +63,7 @@ let validator: ReturnType<Ajv2020["compile"]> | undefined;
 function compiled() {
     if (!validator) {
         // useDefaults fills in the schema's defaults, so the rest of the code sees one shape.
-        const ajv = new Ajv2020({ allErrors: true, useDefaults: true, strict: true, strictRequired: false });
+        const ajv = new Ajv2020({ allErrors: true, useDefaults: true, verbose: true, strict: true, strictRequired: false });
         addFormats(ajv);
         validator = ajv.compile(JSON.parse(fs.readFileSync(SCHEMA_FILE, "utf8")));
     }
@@ -88,7 +88,7 @@ function schemaErrors(errors: ErrorObject[]): SpecError[] {
                 out.push({ pointer: p, reason: `must be one of ${(e.params as any).allowedValues.map((v: unknown) => JSON.stringify(v)).join(", ")}` });
                 break;
             case "pattern":
-                out.push({ pointer: p, reason: `${e.message}${describePattern(e)}` });
+                out.push({ pointer: p, reason: describePattern(e) });
                 break;
             case "not":
                 out.push({ pointer: p, reason: "'ssh' is only allowed with transport 'ssh'" });
@@ -100,9 +100,11 @@ function schemaErrors(errors: ErrorObject[]): SpecError[] {
     return out;
 }
 
+// Say what the value should look like in the schema's words, not as a regular expression.
 function describePattern(e: ErrorObject): string {
-    const desc = (e.parentSchema as any)?.description;
-    return desc ? ` (${desc})` : "";
+    const desc: string | undefined = (e.parentSchema as any)?.description;
+    const got = JSON.stringify(e.data);
+    return desc ? `${got} is not valid: ${desc[0].toLowerCase()}${desc.slice(1).replace(/\.$/, "")}` : `${got} ${e.message}`;
 }
 
 /** Parse and validate a document; returns the typed spec or the list of errors. */
@@ -115,6 +117,8 @@ export function validateDocument(doc: unknown): { spec?: LabSpec; errors: SpecEr
         ...raw,
         hosts: raw.hosts.map((h: any) => ({ roles: [], ...h })),
     };
+    // An unnamed check is named by its position, so its name takes part in the uniqueness check.
+    spec.checks = spec.checks.map((c, i) => ({ ...c, name: c.name ?? `check-${i}` }));
     const errors = semanticErrors(spec);
     return errors.length ? { errors } : { spec, errors: [] };
 }

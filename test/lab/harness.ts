@@ -1,79 +1,9 @@
-// Helpers for the real-engine tests: run the Pulumi CLI against a throwaway file backend,
-// give each test stack its own Pulumi.<stack>.yaml, and list what a lab left behind.
+// Helpers for the real-engine tests: shell commands, and what a lab left behind.
 import { spawnSync, SpawnSyncOptions } from "node:child_process";
+export { Engine, ROOT, stackConfigFile } from "../../lib/engine";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-
-export const ROOT = path.resolve(__dirname, "..", "..");
-const TOOLS_BIN = path.join(ROOT, ".tools", "bin");
-
-export interface Run { code: number; stdout: string; stderr: string; seconds: number }
-
-/** A file backend and passphrase of the test's own: user stacks are never touched. */
-export class Engine {
-    readonly backend = fs.mkdtempSync(path.join(os.tmpdir(), "wanlab-test-state-"));
-    readonly stacks = new Set<string>();
-    readonly env: NodeJS.ProcessEnv = {
-        ...process.env,
-        PATH: `${TOOLS_BIN}:${process.env.PATH}`,
-        PULUMI_BACKEND_URL: `file://${this.backend}`,
-        PULUMI_CONFIG_PASSPHRASE: "wanlab-test",
-        PULUMI_SKIP_UPDATE_CHECK: "1",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        PULUMI_HOME: path.join(ROOT, ".tools", "pulumi-home"),
-    };
-
-    /** Run `pulumi ARGS`; with netns, inside that network namespace. */
-    pulumi(args: string[], opts: { netns?: string; input?: string } = {}): Run {
-        const argv = opts.netns
-            ? ["nsenter", `--net=/run/netns/${opts.netns}`, "--", "pulumi", ...args]
-            : ["pulumi", ...args];
-        const t0 = process.hrtime.bigint();
-        const r = spawnSync(argv[0], argv.slice(1), {
-            cwd: ROOT, env: this.env, encoding: "utf8", input: opts.input ?? "", maxBuffer: 64 << 20,
-        } as SpawnSyncOptions);
-        const seconds = Number(process.hrtime.bigint() - t0) / 1e9;
-        return { code: r.status ?? -1, stdout: String(r.stdout), stderr: String(r.stderr), seconds };
-    }
-
-    /** Run and fail with the engine's whole output when the exit code is not the expected one. */
-    ok(args: string[], opts: { netns?: string; input?: string } = {}): Run {
-        const r = this.pulumi(args, opts);
-        if (r.code !== 0) throw new Error(`pulumi ${args.join(" ")} exited ${r.code}\n${r.stdout}\n${r.stderr}`);
-        return r;
-    }
-
-    /** Create a stack that builds the given experiment file. */
-    initStack(stack: string, specFile: string) {
-        fs.writeFileSync(stackConfigFile(stack), `config:\n  wanlab:spec: ${specFile}\n`);
-        this.stacks.add(stack);
-        this.ok(["stack", "init", stack]);
-    }
-
-    /** Destroy and remove every stack this engine created, then its backend. */
-    cleanup() {
-        for (const stack of this.stacks) {
-            this.pulumi(["destroy", "--yes", "--stack", stack]);
-            this.pulumi(["stack", "rm", "--yes", "--force", stack]);
-            fs.rmSync(stackConfigFile(stack), { force: true });
-        }
-        fs.rmSync(this.backend, { recursive: true, force: true });
-    }
-
-    /** The stack's checkpoint, as the state file stores it (secrets must be ciphertext here). */
-    stateText(stack: string): string {
-        const files: string[] = [];
-        const walk = (d: string) => fs.readdirSync(d, { withFileTypes: true }).forEach((e) =>
-            e.isDirectory() ? walk(path.join(d, e.name)) : files.push(path.join(d, e.name)));
-        walk(this.backend);
-        return files.filter((f) => f.includes(`${path.sep}${stack}`)).map((f) => fs.readFileSync(f, "utf8")).join("\n");
-    }
-}
-
-export function stackConfigFile(stack: string) {
-    return path.join(ROOT, `Pulumi.${stack}.yaml`);
-}
 
 export function sh(cmd: string, opts: SpawnSyncOptions = {}): { code: number; out: string } {
     const r = spawnSync("/bin/sh", ["-c", cmd], { encoding: "utf8", ...opts });
