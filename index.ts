@@ -1,5 +1,7 @@
 // The Pulumi program: read the stack's experiment file, validate it before anything is
 // registered, and build the lab it describes.
+import * as fs from "node:fs";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadSpec, SpecValidationError } from "./lib/spec";
 import { Lab } from "./components/lab";
@@ -18,8 +20,20 @@ function load() {
     }
 }
 
+function direction(): "forward" | "back" {
+    const d = config.get("migrationDirection") ?? "forward";
+    if (d !== "forward" && d !== "back") throw new pulumi.RunError(`wanlab:migrationDirection must be 'forward' or 'back', not '${d}'`);
+    return d;
+}
+
 const spec = load();
-const lab = new Lab(spec.name, { spec, stack: pulumi.getStack() });
+const stack = pulumi.getStack();
+const lab = new Lab(spec.name, {
+    spec, stack,
+    // The migration's trigger: `pulumi config set wanlab:migrationRun N && pulumi up`.
+    migrationRun: config.getNumber("migrationRun") ?? 1,
+    migrationDirection: direction(),
+});
 
 export const experiment = spec.name;
 export const hosts = Object.fromEntries(spec.hosts.map((h) => {
@@ -36,3 +50,19 @@ export const links = Object.fromEntries(spec.links.map((l) => [l.name, {
     ends: l.ends.map((e) => `${e.host}:${e.interface}${e.address ? ` ${e.address}` : ""}`),
 }]));
 export const checks = Object.fromEntries(Object.entries(lab.checks).map(([n, c]) => [n, c.summary]));
+
+// Where each VM runs now: after a migration, on its destination.
+export const vms = Object.fromEntries(spec.vms.map((vm) => [vm.name, {
+    address: lab.vms[vm.name].address ?? null,
+    host: lab.migration && spec.migration?.vm === vm.name ? lab.migration.to : vm.host,
+}]));
+export const migration = lab.migration?.record;
+
+// One JSON record per run under results/<stack>/, written once the run has completed.
+if (lab.migration && !pulumi.runtime.isDryRun()) {
+    lab.migration.record.apply((r) => {
+        const dir = path.join("results", stack);
+        fs.mkdirSync(dir, { recursive: true });
+        fs.writeFileSync(path.join(dir, `migration-${r.run}-${r.from}-${r.to}.json`), JSON.stringify(r, null, 2) + "\n");
+    });
+}

@@ -22,6 +22,7 @@ export function semanticErrors(spec: LabSpec): SpecError[] {
     unique("hosts", spec.hosts);
     unique("links", spec.links);
     unique("tunnels", spec.tunnels);
+    unique("storage", spec.storage);
     unique("vms", spec.vms);
     unique("checks", spec.checks);
 
@@ -107,6 +108,9 @@ export function semanticErrors(spec: LabSpec): SpecError[] {
             err(`/bridges/${i}/address`, `${b.address} is outside the subnet of every link plugged into bridge '${b.name}'`);
     });
 
+    const hasAddress = (host: string, ip: string) => (attached.get(host) ?? []).some((a) => hostPart(a) === ip);
+    const ownerOf = (ip: string) => [...attached.keys()].find((h) => hasAddress(h, ip));
+
     // Tunnels: one VNI per overlay, endpoints on known hosts, remotes among the endpoints.
     const vnis = new Map<number, number>();
     spec.tunnels.forEach((t, i) => {
@@ -121,16 +125,13 @@ export function semanticErrors(spec: LabSpec): SpecError[] {
             const ep = `${at}/endpoints/${j}`;
             if (!hostRef(`${ep}/host`, e.host)) return;
             claimInterface(e.host, e.interface, `${ep}/interface`);
-            if (e.bridge) bridgeRef(`${ep}/bridge`, e.host, e.bridge);
-            if (!(attached.get(e.host) ?? []).some((a) => hostPart(a) === e.local))
-                err(`${ep}/local`, `${e.local} is not an address of host '${e.host}'`);
+            bridgeRef(`${ep}/bridge`, e.host, e.bridge);
+            if (e.local && !hasAddress(e.host, e.local)) err(`${ep}/local`, `${e.local} is not an address of host '${e.host}'`);
             e.remotes.forEach((r, k) => {
-                if (r === e.host) err(`${ep}/remotes/${k}`, "an endpoint cannot tunnel to its own host");
-                else if (!members.has(r)) err(`${ep}/remotes/${k}`, `'${r}' is not an endpoint of tunnel '${t.name}'`);
+                const owner = ownerOf(r);
+                if (owner === e.host) err(`${ep}/remotes/${k}`, "an end point cannot tunnel to its own host");
+                else if (!owner || !members.has(owner)) err(`${ep}/remotes/${k}`, `${r} is not an address of another end point of tunnel '${t.name}'`);
             });
-            if (e.address) {
-                claimAddress(e.address, `${ep}/address`);
-            }
         });
         if (members.size !== t.endpoints.length) err(`${at}/endpoints`, "a host appears twice among the endpoints");
     });
@@ -147,6 +148,13 @@ export function semanticErrors(spec: LabSpec): SpecError[] {
         });
     });
 
+    // Storage: on a known host, listening on one of its addresses.
+    const storage = new Set(spec.storage.map((st) => st.name));
+    spec.storage.forEach((st, i) => {
+        if (hostRef(`/storage/${i}/host`, st.host) && !hasAddress(st.host, st.portal))
+            err(`/storage/${i}/portal`, `${st.portal} is not an address of host '${st.host}'`);
+    });
+
     // VMs: on hypervisors, with unique MACs and bridges that exist on their host.
     const macs = new Map<string, string>();
     const isHypervisor = (name: string) => hosts.get(name)?.roles.includes("hypervisor") ?? false;
@@ -154,8 +162,11 @@ export function semanticErrors(spec: LabSpec): SpecError[] {
         const at = `/vms/${i}`;
         if (hostRef(`${at}/host`, vm.host) && !isHypervisor(vm.host))
             err(`${at}/host`, `host '${vm.host}' does not have the role 'hypervisor'`);
+        if (!storage.has(vm.disk.storage)) err(`${at}/disk/storage`, `unknown storage '${vm.disk.storage}'`);
         vm.interfaces.forEach((nic, j) => {
             const ip = `${at}/interfaces/${j}`;
+            if (nic.gateway && nic.address && !inPrefix(nic.gateway, nic.address))
+                err(`${ip}/gateway`, `gateway ${nic.gateway} is outside ${nic.address}`);
             bridgeRef(`${ip}/bridge`, vm.host, nic.bridge);
             const first = macs.get(nic.mac);
             if (first) err(`${ip}/mac`, `MAC ${nic.mac} is already used (at ${first})`);
@@ -176,6 +187,7 @@ export function semanticErrors(spec: LabSpec): SpecError[] {
                 vm.interfaces.forEach((nic) => bridgeRef(`/migration/${end}`, m[end], nic.bridge));
         }
         if (m.from === m.to) err("/migration/to", "source and destination of a migration must be different hosts");
+        hostRef("/migration/probe/from", m.probe.from);
     }
 
     spec.checks.forEach((c, i) => hostRef(`/checks/${i}/from`, c.from));

@@ -23,16 +23,31 @@ export interface HostSpec {
     ssh?: SshSpec;
     routes?: RouteSpec[];
     forwarding?: boolean;
+    accel: "auto" | "kvm" | "tcg";
 }
 export interface LinkEnd { host: string; interface: string; address?: string; bridge?: string }
 export interface LinkSpec { name: string; subnet: string; mtu: number; ends: [LinkEnd, LinkEnd] }
 export interface BridgeSpec { name: string; host: string; type: "ovs" | "linux"; address?: string }
-export interface TunnelEndpoint { host: string; interface: string; bridge?: string; local: string; remotes: string[]; address?: string }
-export interface TunnelSpec { name: string; type: "vxlan" | "gre"; vni?: number; port: number; endpoints: TunnelEndpoint[] }
-export interface VmInterface { bridge: string; mac: string; address?: string }
-export interface VmSpec { name: string; host: string; memoryMiB: number; vcpus: number; interfaces: VmInterface[] }
-export interface MigrationSpec { vm: string; from: string; to: string; probeIntervalMs: number }
-export interface CheckSpec { name?: string; from: string; to: string; count: number }
+export interface TunnelEndpoint { host: string; interface: string; bridge: string; local?: string; remotes: string[] }
+export interface TunnelSpec { name: string; type: "vxlan" | "gre"; vni?: number; port: number; mtu: number; endpoints: TunnelEndpoint[] }
+export interface StorageSpec {
+    name: string; host: string; type: "iscsi"; implementation: "tgt" | "lio";
+    portal: string; iqn: string; sizeMiB: number; initiators?: string[];
+    chap?: { user: string; password: SecretRef };
+}
+export interface VmInterface { bridge: string; mac: string; address?: string; gateway?: string; mtu: number }
+export interface VmSpec {
+    name: string; host: string; memoryMiB: number; vcpus: number; interfaces: VmInterface[];
+    disk: { storage: string };
+    image?: { kernel: string; initrd: string };
+}
+export interface MigrationSpec {
+    vm: string; from: string; to: string;
+    probe: { from: string; intervalMs: number };
+    port?: number; bandwidthMiBps?: number; maxDowntimeMs?: number;
+    autoConverge: boolean; postCopy: boolean; timeoutS: number;
+}
+export interface CheckSpec { name?: string; from: string; to: string; count: number; waitS: number }
 
 export interface LabSpec {
     name: string;
@@ -42,6 +57,7 @@ export interface LabSpec {
     links: LinkSpec[];
     bridges: BridgeSpec[];
     tunnels: TunnelSpec[];
+    storage: StorageSpec[];
     vms: VmSpec[];
     migration?: MigrationSpec;
     checks: CheckSpec[];
@@ -113,7 +129,7 @@ export function validateDocument(doc: unknown): { spec?: LabSpec; errors: SpecEr
     if (!validate(doc)) return { errors: schemaErrors(validate.errors ?? []) };
     const raw = doc as any;
     const spec: LabSpec = {
-        sites: [], links: [], bridges: [], tunnels: [], vms: [], checks: [],
+        sites: [], links: [], bridges: [], tunnels: [], storage: [], vms: [], checks: [],
         ...raw,
         hosts: raw.hosts.map((h: any) => ({ roles: [], ...h })),
     };

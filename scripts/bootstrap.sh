@@ -11,8 +11,12 @@ log() { printf '[bootstrap] %s\n' "$*" >&2; }
 
 # --- Debian packages -------------------------------------------------------------------
 # Tools the emulated lab runs: namespaces and links (iproute2, util-linux), checks (ping),
-# the ssh transport test (openssh), checksum offload (ethtool).
-DEB_PACKAGES=(iproute2 iputils-ping util-linux procps ethtool openssh-server openssh-client kmod)
+# the ssh transport test (openssh), checksum offload (ethtool), Open vSwitch, libvirt with
+# QEMU and its userspace iSCSI driver, the tgt iSCSI target, and what the guest image is
+# built with (cpio, gzip).
+DEB_PACKAGES=(iproute2 iputils-ping util-linux procps ethtool openssh-server openssh-client kmod
+  openvswitch-switch libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
+  qemu-system-x86 qemu-block-extra qemu-utils tgt cpio gzip gawk)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -22,8 +26,18 @@ if [ ${#missing[@]} -gt 0 ]; then
   log "installing Debian packages: ${missing[*]}"
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
+  # Packages must not start their system daemons: each lab host runs its own.
+  policy=/usr/sbin/policy-rc.d
+  had_policy=0; [ -e "$policy" ] && had_policy=1
+  [ "$had_policy" = 1 ] || { printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; }
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+  [ "$had_policy" = 1 ] || rm -f "$policy"
 fi
+
+# libvirt's QEMU driver resolves its default user at start, even when qemu.conf says root;
+# libvirt-daemon-system (not installed: it would start a system daemon) creates it.
+getent passwd libvirt-qemu >/dev/null || useradd --system --no-create-home --home-dir /var/lib/libvirt \
+  --shell /usr/sbin/nologin --user-group libvirt-qemu
 
 # --- npm packages ----------------------------------------------------------------------
 # .npmrc sets ignore-scripts: @pulumi/command's install script would download a plugin.
@@ -55,6 +69,11 @@ else
     ln -sfn "$ROOT/tools/engine/bin/$plugin" "$BIN/$plugin"
   done
 fi
+
+# --- Guest image ---------------------------------------------------------------------
+# A small Linux guest from Debian packages, cached in .cache/images/guest.
+[ -n "$(apt-cache depends linux-image-amd64 2>/dev/null)" ] || apt-get update -qq >&2
+bash scripts/image.sh guest
 
 # --- Environment ----------------------------------------------------------------------
 # A local file backend inside the project and a passphrase secrets provider: no account,

@@ -9,6 +9,11 @@ bash scripts/bootstrap.sh
 . .tools/env.sh
 [ -f "Pulumi.$STACK.yaml" ] || { echo "no Pulumi.$STACK.yaml: see README (adding a stack)" >&2; exit 1; }
 pulumi stack select --create "$STACK" >/dev/null
+# A CHAP password the stack file asks for and nobody set yet: generate one, as a secret.
+for key in $(node --import tsx scripts/secret-keys.ts "$STACK" chap); do
+  pulumi config get --stack "$STACK" "$key" >/dev/null 2>&1 \
+    || pulumi config set --secret --stack "$STACK" "$key" -- "$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
+done
 case "${1:-up}" in
   up)
     pulumi up --yes --skip-preview --stack "$STACK"

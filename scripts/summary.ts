@@ -24,4 +24,25 @@ if (checks.length) {
         return [name, `${loss === undefined ? "?" : `${loss}% loss`}, avg rtt ${avg ?? "?"} ms`];
     })]));
 }
+const vms = Object.entries<any>(out.vms ?? {});
+if (vms.length) {
+    console.log("\nVMs");
+    console.log(rows([["vm", "address", "now on"], ...vms.map(([name, v]) => [name, v.address ?? "-", v.host])]));
+}
+const m = out.migration;
+if (m) {
+    const mib = (b: number | null) => (b === null ? "?" : `${(b / 1048576).toFixed(1)} MiB`);
+    const ms = (x: number | null) => (x === null ? "?" : `${x} ms`);
+    console.log(`\nMigration run ${m.run}: ${m.vm} from ${m.from} to ${m.to}`);
+    console.log(rows([
+        ["measure", "value"],
+        ["downtime (probe: longest gap between replies)", ms(m.probe.downtimeMs)],
+        ["downtime (libvirt)", ms(m.libvirt.downtimeMs)],
+        ["total migration time (migrate command)", ms(m.totalMs)],
+        ["time elapsed (libvirt)", ms(m.libvirt.timeElapsedMs)],
+        ["data moved (libvirt)", mib(m.libvirt.dataProcessedBytes)],
+        ["probe replies", `${m.probe.received} of ${m.probe.sent} every ${m.probe.intervalMs} ms (${m.probe.lost} lost)`],
+        ["rtt to the VM before", ms(m.probe.rttBeforeMs)],
+    ]));
+}
 console.log("");

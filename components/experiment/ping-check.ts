@@ -13,11 +13,17 @@ export class PingCheck extends pulumi.ComponentResource {
         super("wanlab:experiment:PingCheck", name, {}, opts);
         const cmd = from.command(`check-${name}`, {
             create: script(
-                'out=$(ping -n -q -c "$COUNT" -i 0.2 -W 2 "$TARGET" 2>&1) || {',
-                '  echo "ping from $FROM to $TARGET failed:" >&2; echo "$out" >&2; exit 1; }',
+                // Keep trying until the deadline: a VM may still be booting.
+                'deadline=$(( $(date +%s) + WAIT ))',
+                'until out=$(ping -n -q -c "$COUNT" -i 0.2 -W 1 "$TARGET" 2>&1); do',
+                '  if [ "$(date +%s)" -ge "$deadline" ]; then',
+                '    echo "ping from $FROM to $TARGET failed for ${WAIT}s:" >&2; echo "$out" >&2; exit 1',
+                '  fi',
+                '  sleep 1',
+                'done',
                 'echo "$out" | tail -n 2',
             ),
-            environment: { TARGET: spec.to, COUNT: String(spec.count), FROM: from.name },
+            environment: { TARGET: spec.to, COUNT: String(spec.count), WAIT: String(spec.waitS), FROM: from.name },
         }, { parent: this });
         this.summary = (cmd as any).stdout as pulumi.Output<string>;
         this.registerOutputs({ summary: this.summary });

@@ -14,6 +14,14 @@ export interface EmulatedHostArgs {
     preflights: pulumi.Resource[];
 }
 
+// Directories each emulated host keeps to itself, so that every daemon (libvirtd, OVS,
+// tgtd) finds its own state at its usual path. They are bind-mounted from the host's
+// runtime directory inside its mount namespace.
+export const PRIVATE_DIRS = [
+    "/etc/libvirt", "/run/libvirt", "/var/lib/libvirt", "/var/log/libvirt", "/var/cache/libvirt",
+    "/etc/openvswitch", "/run/openvswitch", "/var/log/openvswitch", "/run/tgtd", "/var/lib/wanlab",
+];
+
 export class EmulatedHost extends Host {
     readonly netns: string;
     readonly runDir: string;
@@ -24,7 +32,9 @@ export class EmulatedHost extends Host {
         const { netns, runDir } = emulatedNames(args.stack, args.spec.name);
         this.netns = netns;
         this.runDir = runDir;
-        const env = { NETNS: netns, RUN: runDir, RUN_ROOT, STACK_DIR: `${RUN_ROOT}/${args.stack}` };
+        const env = {
+            NETNS: netns, RUN: runDir, RUN_ROOT, STACK_DIR: `${RUN_ROOT}/${args.stack}`, PRIVATE_DIRS: PRIVATE_DIRS.join(" "),
+        };
 
         // The mount namespace is pinned to a file, as `ip netns` pins network namespaces,
         // so that later commands can enter it with nsenter.
@@ -36,6 +46,12 @@ export class EmulatedHost extends Host {
                 'if ! mountpoint -q "$RUN/mnt"; then',
                 '  touch "$RUN/mnt"',
                 '  unshare --mount="$RUN/mnt" --propagation private true',
+                '  for d in $PRIVATE_DIRS; do',
+                // A mount point this lab had to create is removed again on delete.
+                '    [ -d "$d" ] || { mkdir -p "$d" && echo "$d" >> "$RUN/created-mountpoints"; }',
+                '    mkdir -p "$RUN/fs$d"',
+                '    nsenter --mount="$RUN/mnt" mount --bind "$RUN/fs$d" "$d"',
+                '  done',
                 'fi',
             ),
             delete: script(
@@ -48,6 +64,10 @@ export class EmulatedHost extends Host {
                 '  [ -z "$pids" ] || kill -9 $pids 2>/dev/null || true',
                 'fi',
                 'if mountpoint -q "$RUN/mnt"; then umount "$RUN/mnt"; fi',
+                // rmdir refuses while another lab still mounts over the directory.
+                'if [ -f "$RUN/created-mountpoints" ]; then',
+                '  while read -r d; do rmdir "$d" 2>/dev/null || true; done < "$RUN/created-mountpoints"',
+                'fi',
                 '[ ! -e "/run/netns/$NETNS" ] || ip netns del "$NETNS"',
                 'rm -rf "$RUN"',
                 'rmdir "$STACK_DIR" 2>/dev/null || true',

@@ -27,3 +27,12 @@ export function residue(stack: string): string[] {
 export function tmpEntries(): Set<string> {
     return new Set(fs.readdirSync(os.tmpdir()).filter((n) => !n.startsWith("tsx-") && !n.startsWith("wanlab-test-")));
 }
+
+const DAEMONS = /^(qemu-system|libvirtd|tgtd|ovs-vswitchd|ovsdb-server|sshd)/;
+
+/** PIDs of lab daemons now running (zombies excluded), to compare before and after a lab. */
+export function daemonPids(): Set<string> {
+    const out = sh("ps -eo pid=,stat=,comm=").out.trim().split("\n");
+    return new Set(out.map((l) => l.trim().split(/\s+/)).filter(([, stat, comm]) => !stat.startsWith("Z") && DAEMONS.test(comm ?? ""))
+        .map(([pid, , comm]) => `${pid} ${comm}`));
+}

@@ -52,9 +52,9 @@ describe("shipped stacks", () => {
                 { host: "h2", interface: "eth0", address: "10.10.0.2/30" },
             ],
         });
-        assert.deepEqual(spec.checks, [{ name: "h1-to-h2", from: "h1", to: "10.10.0.2", count: 3 }]);
+        assert.deepEqual(spec.checks, [{ name: "h1-to-h2", from: "h1", to: "10.10.0.2", count: 3, waitS: 10 }]);
         // Sections the file leaves out are empty lists, not undefined.
-        assert.deepEqual([spec.bridges, spec.tunnels, spec.vms], [[], [], []]);
+        assert.deepEqual([spec.bridges, spec.tunnels, spec.storage, spec.vms], [[], [], [], []]);
         assert.equal(spec.migration, undefined);
     });
 
@@ -76,11 +76,20 @@ describe("shipped stacks", () => {
             ["storage-lan", "192.168.5.0/24", 1500],
         ]);
         assert.deepEqual(spec.checks, [
-            { name: "host1-to-host2", from: "host1", to: "192.168.2.10", count: 3 },
-            { name: "client-to-host1", from: "storage", to: "192.168.1.10", count: 3 },
-            { name: "client-to-host2", from: "storage", to: "192.168.2.10", count: 3 },
+            { name: "host1-to-host2", from: "host1", to: "192.168.2.10", count: 3, waitS: 10 },
+            { name: "client-to-host1", from: "storage", to: "192.168.1.10", count: 3, waitS: 10 },
+            { name: "client-to-host2", from: "storage", to: "192.168.2.10", count: 3, waitS: 10 },
+            { name: "client-to-vm", from: "storage", to: "10.0.0.100", count: 3, waitS: 10 },
         ]);
-        assert.deepEqual([spec.bridges, spec.tunnels, spec.vms], [[], [], []]);
+        // The overlay, the iSCSI target, the VM and its migration (seed 000 §1-2).
+        assert.deepEqual(spec.bridges.map((b) => `${b.host}/${b.name}`), ["host1/br0", "host1/br1", "host2/br0", "host2/br1", "router/ovl"]);
+        assert.deepEqual(spec.tunnels.map((t) => [t.name, t.endpoints.map((e) => e.host)]), [["overlay", ["host1", "host2", "router"]]]);
+        assert.deepEqual(spec.storage.map((st) => [st.name, st.host, st.portal]), [["shared", "storage", "192.168.5.5"]]);
+        assert.deepEqual(spec.vms.map((v) => [v.name, v.host, v.disk.storage]), [["vm1", "host1", "shared"]]);
+        assert.deepEqual(
+            spec.migration && [spec.migration.vm, spec.migration.from, spec.migration.to, spec.migration.probe.from],
+            ["vm1", "host1", "host2", "storage"],
+        );
     });
 
     it("defaults: roles [], sections [], ssh port 22 and user root, bridge type ovs, tunnel port 4789, vcpus 1, probe 10 ms", () => {
@@ -98,11 +107,12 @@ describe("shipped stacks", () => {
             ] }],
             bridges: [{ name: "br0", host: "h1" }, { name: "br0", host: "h2" }],
             tunnels: [{ name: "ov", type: "vxlan", vni: 7, endpoints: [
-                { host: "h1", interface: "vx0", local: "10.0.0.1", remotes: ["h2"] },
-                { host: "h2", interface: "vx0", local: "10.0.0.2", remotes: ["h1"] },
+                { host: "h1", interface: "vx0", bridge: "br0", local: "10.0.0.1", remotes: ["10.0.0.2"] },
+                { host: "h2", interface: "vx0", bridge: "br0", local: "10.0.0.2", remotes: ["10.0.0.1"] },
             ] }],
-            vms: [{ name: "vm1", host: "h1", memoryMiB: 128, interfaces: [{ bridge: "br0", mac: "52:54:00:00:00:01" }] }],
-            migration: { vm: "vm1", from: "h1", to: "h2" },
+            storage: [{ name: "shared", host: "h2", type: "iscsi", portal: "10.0.0.2", iqn: "iqn.2015-02.com.example:shared", sizeMiB: 64 }],
+            vms: [{ name: "vm1", host: "h1", memoryMiB: 128, disk: { storage: "shared" }, interfaces: [{ bridge: "br0", mac: "52:54:00:00:00:01" }] }],
+            migration: { vm: "vm1", from: "h1", to: "h2", probe: { from: "h2" } },
         });
         assert.deepEqual(errors, []);
         assert.ok(spec);
@@ -112,7 +122,7 @@ describe("shipped stacks", () => {
         assert.deepEqual(spec.bridges.map((b) => b.type), ["ovs", "ovs"]);
         assert.equal(spec.tunnels[0].port, 4789);
         assert.equal(spec.vms[0].vcpus, 1);
-        assert.equal(spec.migration?.probeIntervalMs, 10);
+        assert.equal(spec.migration?.probe.intervalMs, 10);
         assert.deepEqual([spec.sites, spec.checks], [[], []]);
     });
 });
@@ -182,6 +192,88 @@ describe("schema errors", () => {
     });
 });
 
+describe("the new fields' schema", () => {
+    // Endpoint `address` and migration `probeIntervalMs` are gone; endpoint `bridge`,
+    // VM `disk` and migration `probe` are required; remotes are addresses, not host names.
+    it("fields of the old shape, missing new required fields and a bad accel are schema errors", () => {
+        assertErrors("old-shape.yaml", [
+            `/hosts/0/accel: must be one of "auto", "kvm", "tcg"`,
+            "/tunnels/0/endpoints/0: missing required property 'bridge'",
+            "/tunnels/0/endpoints/0: unknown property 'address'",
+            `/tunnels/0/endpoints/0/remotes/0: must match format "ipv4"`,
+            "/vms/0: missing required property 'disk'",
+            "/migration: missing required property 'probe'",
+            "/migration: unknown property 'probeIntervalMs'",
+        ]);
+    });
+
+    it("defaults: accel auto, interface mtu 1450, storage implementation tgt, probe every 10 ms, no auto-converge, no post-copy, timeout 300 s", () => {
+        const spec = loadSpec(fixture("new-defaults.yaml"));
+        assert.deepEqual(spec.hosts.map((h) => h.accel), ["auto", "auto", "auto"]);
+        assert.deepEqual(spec.vms[0].interfaces, [
+            { bridge: "br1", mac: "52:54:00:00:00:01", address: "10.0.0.100/24", gateway: "10.0.0.1", mtu: 1450 },
+        ]);
+        assert.equal(spec.vms[0].image, undefined);
+        assert.deepEqual(spec.vms[0].disk, { storage: "shared" });
+        assert.deepEqual(spec.storage, [{
+            name: "shared", host: "r1", type: "iscsi", implementation: "tgt", portal: "10.10.1.1",
+            iqn: "iqn.2015-02.com.example:shared", sizeMiB: 64,
+        }]);
+        // local is optional: an end point may leave it to the kernel's routing.
+        assert.deepEqual(spec.tunnels[0].endpoints.map((e) => [e.bridge, e.local, e.remotes]), [
+            ["br1", undefined, ["10.10.1.1"]],
+            ["br1", undefined, ["10.10.2.1"]],
+            ["ovl", undefined, ["10.10.1.2", "10.10.2.2"]],
+        ]);
+        // Tuning without a default stays unset, so libvirt's own defaults apply.
+        assert.deepEqual(spec.migration, {
+            vm: "vm1", from: "h1", to: "h2",
+            probe: { from: "r1", intervalMs: 10 },
+            autoConverge: false, postCopy: false, timeoutS: 300,
+        });
+    });
+
+    it("values given for the new fields are kept", () => {
+        const { spec, errors } = validateDocument({
+            name: "explicit",
+            hosts: [
+                { name: "h1", transport: "emulated", roles: ["hypervisor"], accel: "tcg" },
+                { name: "h2", transport: "emulated", roles: ["hypervisor"], accel: "kvm" },
+            ],
+            links: [{ name: "wan", subnet: "10.0.0.0/30", ends: [
+                { host: "h1", interface: "eth0", address: "10.0.0.1/30" },
+                { host: "h2", interface: "eth0", address: "10.0.0.2/30" },
+            ] }],
+            bridges: [{ name: "br0", host: "h1" }, { name: "br0", host: "h2" }],
+            storage: [{
+                name: "shared", host: "h2", type: "iscsi", implementation: "lio", portal: "10.0.0.2",
+                iqn: "iqn.2015-02.com.example:shared", sizeMiB: 128, initiators: ["10.0.0.0/30"],
+                chap: { user: "wanlab", password: { config: "chapPassword" } },
+            }],
+            vms: [{
+                name: "vm1", host: "h1", memoryMiB: 128, disk: { storage: "shared" },
+                image: { kernel: "/var/lib/wanlab/vmlinuz", initrd: "/var/lib/wanlab/initrd.img" },
+                interfaces: [{ bridge: "br0", mac: "52:54:00:00:00:01", address: "10.1.0.100/24", gateway: "10.1.0.1", mtu: 1400 }],
+            }],
+            migration: {
+                vm: "vm1", from: "h1", to: "h2", probe: { from: "h2", intervalMs: 20 },
+                port: 49152, bandwidthMiBps: 100, maxDowntimeMs: 300, autoConverge: true, postCopy: true, timeoutS: 60,
+            },
+        });
+        assert.deepEqual(errors, []);
+        assert.ok(spec);
+        assert.deepEqual(spec.hosts.map((h) => h.accel), ["tcg", "kvm"]);
+        assert.equal(spec.storage[0].implementation, "lio");
+        assert.deepEqual(spec.storage[0].chap, { user: "wanlab", password: { config: "chapPassword" } });
+        assert.equal(spec.vms[0].interfaces[0].mtu, 1400);
+        assert.deepEqual(spec.vms[0].image, { kernel: "/var/lib/wanlab/vmlinuz", initrd: "/var/lib/wanlab/initrd.img" });
+        assert.deepEqual(spec.migration, {
+            vm: "vm1", from: "h1", to: "h2", probe: { from: "h2", intervalMs: 20 },
+            port: 49152, bandwidthMiBps: 100, maxDowntimeMs: 300, autoConverge: true, postCopy: true, timeoutS: 60,
+        });
+    });
+});
+
 describe("semantic errors", () => {
     it("duplicate host name", () => {
         assertErrors("duplicate-host.yaml", ["/hosts/2/name: duplicate name 'h1' (first at /hosts/0)"]);
@@ -246,6 +338,34 @@ describe("semantic errors", () => {
         assertErrors("tunnel-local.yaml", ["/tunnels/0/endpoints/0/local: 10.10.0.2 is not an address of host 'h1'"]);
     });
 
+    it("tunnel remote that is not an address of another end point of the tunnel", () => {
+        // 10.10.1.1 is the router's (on the path, but not an end point); 10.10.9.9 is no host's.
+        assertErrors("tunnel-remote.yaml", [
+            "/tunnels/0/endpoints/0/remotes/1: 10.10.1.1 is not an address of another end point of tunnel 'ov1'",
+            "/tunnels/0/endpoints/1/remotes/0: 10.10.9.9 is not an address of another end point of tunnel 'ov1'",
+        ]);
+    });
+
+    it("tunnel remote that is an address of the end point's own host", () => {
+        assertErrors("tunnel-remote-self.yaml", ["/tunnels/0/endpoints/1/remotes/0: an end point cannot tunnel to its own host"]);
+    });
+
+    it("storage portal that is not an address of the storage host", () => {
+        assertErrors("storage-portal.yaml", ["/storage/0/portal: 10.20.0.1 is not an address of host 'st'"]);
+    });
+
+    it("VM disk on an unknown storage", () => {
+        assertErrors("unknown-storage.yaml", ["/vms/0/disk/storage: unknown storage 'nas'"]);
+    });
+
+    it("VM gateway outside the prefix of the interface's address", () => {
+        assertErrors("vm-gateway.yaml", ["/vms/0/interfaces/0/gateway: gateway 10.0.1.1 is outside 10.0.0.100/24"]);
+    });
+
+    it("migration probe from an unknown host", () => {
+        assertErrors("probe-unknown-host.yaml", ["/migration/probe/from: unknown host 'client'"]);
+    });
+
     it("many mistakes in one file: all reported in one error, in a stable order", () => {
         const lines = [
             "/hosts/2/name: duplicate name 'h1' (first at /hosts/0)",
@@ -254,7 +374,9 @@ describe("semantic errors", () => {
             "/links/1/ends/1/host: unknown host 'h9'",
             "/links/1/subnet: 10.10.0.0/24 overlaps 10.10.0.0/30 of link 'wan'",
             "/hosts/0/routes/0/via: next hop 10.99.0.1 is not on any subnet of host 'h1'",
+            "/storage/0/portal: 10.10.0.1 is not an address of host 'h2'",
             "/vms/0/host: host 'h2' does not have the role 'hypervisor'",
+            "/vms/0/disk/storage: unknown storage 'nas'",
             "/vms/0/interfaces/0/bridge: no bridge 'br0' on host 'h2'",
             "/checks/0/from: unknown host 'h7'",
         ];
@@ -333,7 +455,9 @@ describe("npm run validate", () => {
             `${bad}: /links/1/ends/1/host: unknown host 'h9'`,
             `${bad}: /links/1/subnet: 10.10.0.0/24 overlaps 10.10.0.0/30 of link 'wan'`,
             `${bad}: /hosts/0/routes/0/via: next hop 10.99.0.1 is not on any subnet of host 'h1'`,
+            `${bad}: /storage/0/portal: 10.10.0.1 is not an address of host 'h2'`,
             `${bad}: /vms/0/host: host 'h2' does not have the role 'hypervisor'`,
+            `${bad}: /vms/0/disk/storage: unknown storage 'nas'`,
             `${bad}: /vms/0/interfaces/0/bridge: no bridge 'br0' on host 'h2'`,
             `${bad}: /checks/0/from: unknown host 'h7'`,
             `test/spec/fixtures/bad-enum.yaml: /hosts/0/transport: must be one of "emulated", "ssh"`,

@@ -1,0 +1,13 @@
+// Prints the configuration keys of the secrets a stack's experiment file refers to:
+//   tsx scripts/secret-keys.ts STACK [chap|ssh]
+import * as fs from "node:fs";
+import * as yaml from "js-yaml";
+import { loadSpec } from "../lib/spec";
+
+const [stack, kind] = process.argv.slice(2);
+const cfg = yaml.load(fs.readFileSync(`Pulumi.${stack}.yaml`, "utf8")) as any;
+const spec = loadSpec(cfg.config["wanlab:spec"]);
+const keys = new Set<string>();
+if (!kind || kind === "chap") spec.storage.forEach((s) => s.chap && keys.add(s.chap.password.config));
+if (!kind || kind === "ssh") spec.hosts.forEach((h) => h.ssh && keys.add(h.ssh.privateKey.config));
+console.log([...keys].join("\n"));

@@ -1,0 +1,135 @@
+// The default lab for real (stacks/local.yaml): OVS/VXLAN overlay, tgt iSCSI storage,
+// two libvirtd, a TCG guest, and live migrations measured by a 10 ms probe. Asserts
+// connectivity before and after, a probe downtime consistent with libvirt's, a quiet
+// second preview, a migration back, a failed migration that leaves the VM running on
+// its source with its disk intact, and a destroy that leaves nothing behind.
+import { after, before, describe, test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { daemonPids, Engine, residue, ROOT, sh, tmpEntries } from "./harness";
+import { PRIVATE_DIRS } from "../../components/host/emulated";
+import type { MigrationRecord } from "../../components/experiment/migration";
+
+const STACK = "t-local";
+const RUN = `/run/wanlab/${STACK}`;
+const uri = (host: string) => `qemu+unix:///system?socket=${RUN}/${host}/fs/run/libvirt/libvirt-sock`;
+const domstate = (host: string) => sh(`virsh -c '${uri(host)}' domstate vm1 2>&1`).out.trim();
+const clientPing = () => sh(`ip netns exec wl-${STACK}-storage ping -n -c 3 -i 0.2 -W 2 10.0.0.100`);
+/** The counter the guest writes to its shared disk every 100 ms. */
+const diskCounter = () => Number(fs.readFileSync(`${RUN}/storage/fs/var/lib/wanlab/shared.img`).subarray(0, 32).toString().split("\n")[0]);
+
+describe("default lab: OVS/VXLAN, iSCSI and a live migration, for real", () => {
+    const engine = new Engine();
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "wanlab-test-spec-"));
+    const specFile = path.join(work, "local.yaml");
+    const daemonsBefore = daemonPids();
+    const dirsBefore = PRIVATE_DIRS.filter((d) => fs.existsSync(d));
+    let tmpBefore: Set<string>;
+
+    const up = (run: number, direction = "forward") => {
+        engine.ok(["config", "set", "--stack", STACK, "wanlab:migrationRun", String(run)]);
+        engine.ok(["config", "set", "--stack", STACK, "wanlab:migrationDirection", direction]);
+        return engine.pulumi(["up", "--yes", "--skip-preview", "--stack", STACK]);
+    };
+    const record = (): MigrationRecord => JSON.parse(engine.ok(["stack", "output", "--json", "--stack", STACK]).stdout).migration;
+
+    before(() => {
+        tmpBefore = tmpEntries();
+        fs.copyFileSync(path.join(ROOT, "stacks", "local.yaml"), specFile);
+        engine.initStack(STACK, specFile);
+        engine.ok(["config", "set", "--secret", "--stack", STACK, "chapPassword", "--", "lab-chap-secret-1"]);
+    });
+    after(() => {
+        engine.cleanup();
+        fs.rmSync(work, { recursive: true, force: true });
+        fs.rmSync(path.join(ROOT, "results", STACK), { recursive: true, force: true });
+    });
+
+    test("up builds the lab; the client reaches the VM on host1 across the overlay", (t) => {
+        const r = up(0);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        t.diagnostic(`up from nothing: ${r.seconds.toFixed(1)} s`);
+        const out = JSON.parse(engine.ok(["stack", "output", "--json", "--stack", STACK]).stdout);
+        assert.match(out.checks["client-to-vm"], /0% packet loss/);
+        assert.deepEqual(out.vms.vm1, { address: "10.0.0.100", host: "host1" });
+        assert.equal(domstate("host1"), "running");
+        assert.match(domstate("host2"), /failed to get domain|Domain not found/);
+        assert.equal(clientPing().code, 0);
+        // The CHAP secret is stored encrypted, never in plain text.
+        assert.ok(!engine.stateText(STACK).includes("lab-chap-secret-1"));
+    });
+
+    test("migration run 1 moves the VM to host2 and measures it", (t) => {
+        const counterBefore = diskCounter();
+        const r = up(1);
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        const m = record();
+        t.diagnostic(`run 1: ${JSON.stringify(m)}`);
+        assert.equal(m.from, "host1");
+        assert.equal(m.to, "host2");
+        assert.equal(domstate("host2"), "running");
+        assert.match(domstate("host1"), /failed to get domain|Domain not found/);
+        assert.equal(clientPing().code, 0, "client reaches the VM after the migration");
+        // The guest kept writing to the shared disk from its new host.
+        assert.ok(diskCounter() > counterBefore, `disk counter ${diskCounter()} after, ${counterBefore} before`);
+
+        assert.ok(m.probe.sent > 100 && m.probe.received > 0);
+        assert.ok(m.libvirt.downtimeMs !== null && m.libvirt.downtimeMs > 0);
+        assert.ok(m.libvirt.dataProcessedBytes! > 10 * 1048576, "memory was copied");
+        assert.ok(m.totalMs >= m.libvirt.timeElapsedMs!, "wall time covers libvirt's elapsed time");
+        // The probe cannot see less silence than the pause (less one interval on each side),
+        // and with a flooding overlay it sees at most a few seconds more (LAB-NOTES).
+        assert.ok(m.probe.downtimeMs >= m.libvirt.downtimeMs! - 2 * m.probe.intervalMs,
+            `probe ${m.probe.downtimeMs} ms vs libvirt ${m.libvirt.downtimeMs} ms`);
+        assert.ok(m.probe.downtimeMs <= m.libvirt.downtimeMs! + 3000);
+        const saved = JSON.parse(fs.readFileSync(path.join(ROOT, "results", STACK, "migration-1-host1-host2.json"), "utf8"));
+        assert.deepEqual(saved, m);
+    });
+
+    test("a second preview shows no change that would move the VM back", () => {
+        const r = engine.ok(["preview", "--stack", STACK, "--json"]);
+        const summary = JSON.parse(r.stdout).changeSummary;
+        assert.deepEqual(Object.keys(summary), ["same"]);
+    });
+
+    test("migration run 2 moves it back to host1", () => {
+        const r = up(2, "back");
+        assert.equal(r.code, 0, r.stdout + r.stderr);
+        const m = record();
+        assert.deepEqual([m.run, m.from, m.to], [2, "host2", "host1"]);
+        assert.equal(domstate("host1"), "running");
+        assert.equal(clientPing().code, 0);
+    });
+
+    test("a failed migration leaves the VM running on its source with its disk intact", () => {
+        // The WAN path from host1 to host2 goes down: the migration stream cannot connect.
+        assert.equal(sh(`ip -n wl-${STACK}-host1 route add blackhole 192.168.2.10/32`).code, 0);
+        try {
+            const r = up(3, "forward");
+            assert.notEqual(r.code, 0);
+            const out = r.stdout + r.stderr;
+            assert.match(out, /migration of vm1 from host1 to host2 failed/);
+            assert.match(out, /error: .*(unable to connect|No route to host|Network is unreachable|Invalid argument)/i);
+            assert.match(out, /vm1 on host1: running/);
+        } finally {
+            sh(`ip -n wl-${STACK}-host1 route del blackhole 192.168.2.10/32`);
+        }
+        assert.equal(domstate("host1"), "running");
+        assert.match(domstate("host2"), /failed to get domain|Domain not found|shut off/);
+        assert.equal(clientPing().code, 0, "the VM still answers");
+        const c = diskCounter();
+        sh("sleep 1");
+        assert.ok(diskCounter() > c, "the guest still writes to its disk");
+    });
+
+    test("destroy finds the VM wherever it is and leaves nothing behind", (t) => {
+        const r = engine.ok(["destroy", "--yes", "--skip-preview", "--stack", STACK]);
+        t.diagnostic(`destroy: ${r.seconds.toFixed(1)} s`);
+        assert.deepEqual(residue(STACK), []);
+        assert.deepEqual([...daemonPids()].filter((p) => !daemonsBefore.has(p)), []);
+        assert.deepEqual(PRIVATE_DIRS.filter((d) => fs.existsSync(d)), dirsBefore);
+        assert.deepEqual([...tmpEntries()].filter((e) => !tmpBefore.has(e)), []);
+    });
+});
