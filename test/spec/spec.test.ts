@@ -79,7 +79,7 @@ describe("shipped stacks", () => {
             { name: "host1-to-host2", from: "host1", to: "192.168.2.10", count: 3, waitS: 10 },
             { name: "client-to-host1", from: "storage", to: "192.168.1.10", count: 3, waitS: 10 },
             { name: "client-to-host2", from: "storage", to: "192.168.2.10", count: 3, waitS: 10 },
-            { name: "client-to-vm", from: "storage", to: "10.0.0.100", count: 3, waitS: 10 },
+            { name: "client-to-vm", from: "storage", to: "10.0.0.100", count: 3, waitS: 120 },
         ]);
         // The overlay, the iSCSI target, the VM and its migration (seed 000 §1-2).
         assert.deepEqual(spec.bridges.map((b) => `${b.host}/${b.name}`), ["host1/br0", "host1/br1", "host2/br0", "host2/br1", "router/ovl"]);
