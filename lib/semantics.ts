@@ -163,6 +163,9 @@ export function semanticErrors(spec: LabSpec): SpecError[] {
         if (hostRef(`${at}/host`, vm.host) && !isHypervisor(vm.host))
             err(`${at}/host`, `host '${vm.host}' does not have the role 'hypervisor'`);
         if (!storage.has(vm.disk.storage)) err(`${at}/disk/storage`, `unknown storage '${vm.disk.storage}'`);
+        // wanlab's own guest image is built on this machine; a real host needs its own files.
+        if (hosts.get(vm.host)?.transport === "ssh" && !vm.image)
+            err(`${at}`, "a VM on an ssh host must name its kernel and initrd in 'image' (files present on every hypervisor)");
         vm.interfaces.forEach((nic, j) => {
             const ip = `${at}/interfaces/${j}`;
             if (nic.gateway && nic.address && !inPrefix(nic.gateway, nic.address))
@@ -188,6 +191,7 @@ export function semanticErrors(spec: LabSpec): SpecError[] {
         }
         if (m.from === m.to) err("/migration/to", "source and destination of a migration must be different hosts");
         hostRef("/migration/probe/from", m.probe.from);
+        if (vm && !vm.interfaces[0].address) err("/migration/vm", `VM '${m.vm}' needs an address on its first interface for the probe`);
     }
 
     spec.checks.forEach((c, i) => hostRef(`/checks/${i}/from`, c.from));

@@ -1,11 +1,20 @@
-// npm run bench [-- --runs N --stacks small,local]: times `up` from nothing, a no-op
-// `preview` and `destroy` for each stack over several runs, on a throwaway state
-// backend. Writes every sample to results/bench-<time>.json and prints the medians.
+// npm run bench [-- --runs N --stacks small,local]: for each stack and run, times `up`
+// from nothing (for `local` that includes the VM's boot and migration run 1), a no-op
+// `preview`, one more migration (run 2, back) and `destroy`, on a throwaway state backend,
+// and keeps each migration's measurements. Writes every sample to
+// results/bench-<time>.json and prints the medians.
 // A benchmark, not a test: it asserts nothing beyond each command succeeding.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as crypto from "node:crypto";
 import { Engine, ROOT } from "../lib/engine";
+import { loadSpec } from "../lib/spec";
+
+/** Secrets a stack file needs that a benchmark can make up (CHAP passwords). */
+function secretKeys(name: string): string[] {
+    return loadSpec(path.join(ROOT, "stacks", `${name}.yaml`)).storage.flatMap((s) => (s.chap ? [s.chap.password.config] : []));
+}
 
 function arg(name: string, fallback: string): string {
     const i = process.argv.indexOf(`--${name}`);
@@ -26,13 +35,38 @@ try {
     for (const name of stacks) {
         const stack = `bench-${name}`;
         engine.initStack(stack, path.join(ROOT, "stacks", `${name}.yaml`));
-        const s: Record<string, number[]> = (samples[name] = { up: [], preview: [], destroy: [] });
+        for (const key of secretKeys(name)) {
+            engine.ok(["config", "set", "--secret", "--stack", stack, key, "--", crypto.randomBytes(12).toString("hex")]);
+        }
+        const s: Record<string, number[]> = (samples[name] = {
+            up: [], preview: [], migrate: [], destroy: [],
+            probeDowntimeMs: [], libvirtDowntimeMs: [], totalMs: [], libvirtElapsedMs: [], dataMiB: [],
+        });
+        const migrates = fs.readFileSync(path.join(ROOT, "stacks", `${name}.yaml`), "utf8").includes("\nmigration:");
+        const keep = (stackName: string) => {
+            const m = JSON.parse(engine.ok(["stack", "output", "--json", "--stack", stackName]).stdout).migration;
+            s.probeDowntimeMs.push(m.probe.downtimeMs);
+            s.libvirtDowntimeMs.push(m.libvirt.downtimeMs);
+            s.totalMs.push(m.totalMs);
+            s.libvirtElapsedMs.push(m.libvirt.timeElapsedMs);
+            s.dataMiB.push(m.libvirt.dataProcessedBytes / 1048576);
+        };
+        const config = (k: string, v: string) => engine.ok(["config", "set", "--stack", stack, `wanlab:${k}`, v]);
         for (let i = 1; i <= runs; i++) {
+            if (migrates) { config("migrationRun", "1"); config("migrationDirection", "forward"); }
             s.up.push(engine.ok(["up", "--yes", "--skip-preview", "--stack", stack]).seconds);
+            if (migrates) keep(stack);
             s.preview.push(engine.ok(["preview", "--stack", stack]).seconds);
+            if (migrates) {
+                config("migrationRun", "2");
+                config("migrationDirection", "back");
+                s.migrate.push(engine.ok(["up", "--yes", "--skip-preview", "--stack", stack]).seconds);
+                keep(stack);
+            }
             s.destroy.push(engine.ok(["destroy", "--yes", "--skip-preview", "--stack", stack]).seconds);
             process.stderr.write(`[bench] ${name} run ${i}/${runs}: up ${s.up[i - 1].toFixed(2)} s, ` +
-                `preview ${s.preview[i - 1].toFixed(2)} s, destroy ${s.destroy[i - 1].toFixed(2)} s\n`);
+                `preview ${s.preview[i - 1].toFixed(2)} s, ` + (migrates ? `migrate ${s.migrate[i - 1].toFixed(2)} s, ` : "") +
+                `destroy ${s.destroy[i - 1].toFixed(2)} s\n`);
         }
     }
 } finally {
@@ -45,10 +79,20 @@ fs.writeFileSync(file, JSON.stringify({
     date: new Date().toISOString(), host: os.hostname(), cpus: os.cpus().length, node: process.version, runs, samples,
 }, null, 2));
 
-console.log(`\nmedians over ${runs} runs (seconds)`);
-console.log(["stack".padEnd(8), "up".padStart(7), "preview".padStart(8), "destroy".padStart(8)].join(" "));
+const fmt = (xs: number[], digits = 2) => (xs.length ? median(xs).toFixed(digits) : "-");
+console.log(`\nmedians over ${runs} runs`);
+console.log(["stack".padEnd(8), "up s".padStart(7), "preview s".padStart(10), "migrate s".padStart(10), "destroy s".padStart(10)].join(" "));
 for (const [name, s] of Object.entries(samples)) {
-    console.log([name.padEnd(8), median(s.up).toFixed(2).padStart(7), median(s.preview).toFixed(2).padStart(8),
-        median(s.destroy).toFixed(2).padStart(8)].join(" "));
+    console.log([name.padEnd(8), fmt(s.up).padStart(7), fmt(s.preview).padStart(10), fmt(s.migrate).padStart(10), fmt(s.destroy).padStart(10)].join(" "));
+}
+const measured = Object.entries(samples).filter(([, s]) => s.totalMs.length);
+if (measured.length) {
+    console.log(`\nmigration medians (${runs * 2} migrations per stack: run 1 forward, run 2 back)`);
+    console.log(["stack".padEnd(8), "probe downtime ms".padStart(18), "libvirt downtime ms".padStart(20), "total ms".padStart(9),
+        "libvirt elapsed ms".padStart(19), "data MiB".padStart(9)].join(" "));
+    for (const [name, s] of measured) {
+        console.log([name.padEnd(8), fmt(s.probeDowntimeMs, 1).padStart(18), fmt(s.libvirtDowntimeMs, 0).padStart(20),
+            fmt(s.totalMs, 0).padStart(9), fmt(s.libvirtElapsedMs, 0).padStart(19), fmt(s.dataMiB, 1).padStart(9)].join(" "));
+    }
 }
 console.log(`\nsamples: ${path.relative(ROOT, file)}`);

@@ -6,7 +6,9 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
 import * as path from "node:path";
+import * as yaml from "js-yaml";
 import { loadSpec, SpecValidationError, validateDocument } from "../../lib/spec";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -111,7 +113,7 @@ describe("shipped stacks", () => {
                 { host: "h2", interface: "vx0", bridge: "br0", local: "10.0.0.2", remotes: ["10.0.0.1"] },
             ] }],
             storage: [{ name: "shared", host: "h2", type: "iscsi", portal: "10.0.0.2", iqn: "iqn.2015-02.com.example:shared", sizeMiB: 64 }],
-            vms: [{ name: "vm1", host: "h1", memoryMiB: 128, disk: { storage: "shared" }, interfaces: [{ bridge: "br0", mac: "52:54:00:00:00:01" }] }],
+            vms: [{ name: "vm1", host: "h1", memoryMiB: 128, disk: { storage: "shared" }, interfaces: [{ bridge: "br0", mac: "52:54:00:00:00:01", address: "10.99.0.10/24" }] }],
             migration: { vm: "vm1", from: "h1", to: "h2", probe: { from: "h2" } },
         });
         assert.deepEqual(errors, []);
@@ -469,5 +471,27 @@ describe("npm run validate", () => {
         const r = validate();
         assert.equal(r.status, 2);
         assert.equal(r.stderr, "usage: npm run validate -- stacks/<name>.yaml [...]\n");
+    });
+});
+
+describe("VM checks that depend on the host and the migration", () => {
+    const doc = () => yaml.load(fs.readFileSync(path.join(__dirname, "fixtures", "migration-same-host.yaml"), "utf8")) as any;
+
+    it("a migrated VM needs an address for the probe", () => {
+        const d = doc();
+        d.migration.to = "h2";
+        d.hosts.push({ name: "h2", transport: "emulated", roles: ["hypervisor"] });
+        d.bridges.push({ name: "br0", host: "h2" });
+        delete d.vms[0].interfaces[0].address;
+        const { errors } = validateDocument(d);
+        assert.deepEqual(errors, [{ pointer: "/migration/vm", reason: "VM 'vm1' needs an address on its first interface for the probe" }]);
+    });
+
+    it("a VM on an ssh host names its own image", () => {
+        const d = doc();
+        delete d.migration;
+        Object.assign(d.hosts[0], { transport: "ssh", ssh: { address: "192.0.2.1", privateKey: { config: "k" } } });
+        const { errors } = validateDocument(d);
+        assert.ok(errors.some((e) => e.pointer === "/vms/0" && e.reason.startsWith("a VM on an ssh host must name its kernel and initrd")), JSON.stringify(errors));
     });
 });
