@@ -122,6 +122,7 @@ export class Lab extends pulumi.ComponentResource {
             this.vms[vm.name] = new VirtualMachine({
                 spec: vm, storage: st, home: this.hypervisors[vm.host], hypervisors: all,
                 accel: spec.hosts.find((h) => h.name === vm.host)!.accel,
+                bridgeTypes: Object.fromEntries(spec.bridges.filter((b) => b.host === vm.host).map((b) => [b.name, b.type])),
                 dependsOn: [...network, storage[st.name].ready, ...all.flatMap((h) => [h.ready, ...h.secrets])],
             }, child);
         }

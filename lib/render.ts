@@ -11,7 +11,8 @@ export function render(name: string, values: object): string {
     let t = cache.get(name);
     if (!t) {
         // strict: a value the template names but the caller forgot is an error, not "".
-        t = Handlebars.compile(fs.readFileSync(path.join(TEMPLATES, name), "utf8"), { strict: true });
+        // XML templates escape their values; other formats take them as they are.
+        t = Handlebars.compile(fs.readFileSync(path.join(TEMPLATES, name), "utf8"), { strict: true, noEscape: !name.endsWith(".xml.hbs") });
         cache.set(name, t);
     }
     return t(values);

@@ -190,6 +190,8 @@ export function semanticErrors(spec: LabSpec): SpecError[] {
                 vm.interfaces.forEach((nic) => bridgeRef(`/migration/${end}`, m[end], nic.bridge));
         }
         if (m.from === m.to) err("/migration/to", "source and destination of a migration must be different hosts");
+        // Forward is from -> to; the VM starts on its own host (wanlab:migrationDirection turns it round).
+        if (vm && hosts.has(m.from) && m.from !== vm.host) err("/migration/from", `VM '${m.vm}' starts on '${vm.host}', so a migration starts there, not on '${m.from}'`);
         hostRef("/migration/probe/from", m.probe.from);
         if (vm && !vm.interfaces[0].address) err("/migration/vm", `VM '${m.vm}' needs an address on its first interface for the probe`);
     }

@@ -19,6 +19,8 @@ export interface VirtualMachineArgs {
     home: Hypervisor;
     hypervisors: Hypervisor[];
     accel: "auto" | "kvm" | "tcg";
+    /** The type of each bridge the VM's NICs join, by name (OVS needs a virtualport). */
+    bridgeTypes: Record<string, "ovs" | "linux">;
     dependsOn: pulumi.Resource[];
 }
 
@@ -49,7 +51,7 @@ export class VirtualMachine extends pulumi.ComponentResource {
                 iqn: storage.iqn, portal: storage.portal,
                 chapUser: storage.chap?.user ?? "", secretUsage: storage.iqn,
             },
-            interfaces: spec.interfaces,
+            interfaces: spec.interfaces.map((i) => ({ ...i, ovs: args.bridgeTypes[i.bridge] === "ovs" })),
         });
         this.resource = args.home.host.command(`vm-${spec.name}`, {
             create: script(

@@ -46,13 +46,15 @@ export class EmulatedHost extends Host {
                 'if ! mountpoint -q "$RUN/mnt"; then',
                 '  touch "$RUN/mnt"',
                 '  unshare --mount="$RUN/mnt" --propagation private true',
-                '  for d in $PRIVATE_DIRS; do',
-                // A mount point this lab had to create is removed again on delete.
-                '    [ -d "$d" ] || { mkdir -p "$d" && echo "$d" >> "$RUN/created-mountpoints"; }',
-                '    mkdir -p "$RUN/fs$d"',
-                '    nsenter --mount="$RUN/mnt" mount --bind "$RUN/fs$d" "$d"',
-                '  done',
                 'fi',
+                // Mount each private directory that is not mounted yet, so that a host
+                // created before a directory joined the list gets it too.
+                'for d in $PRIVATE_DIRS; do',
+                // A mount point this lab had to create is removed again on delete.
+                '  [ -d "$d" ] || { mkdir -p "$d" && echo "$d" >> "$RUN/created-mountpoints"; }',
+                '  mkdir -p "$RUN/fs$d"',
+                '  nsenter --mount="$RUN/mnt" mountpoint -q "$d" || nsenter --mount="$RUN/mnt" mount --bind "$RUN/fs$d" "$d"',
+                'done',
             ),
             delete: script(
                 // Stop whatever still runs in the namespace, politely first.

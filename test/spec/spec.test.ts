@@ -495,3 +495,14 @@ describe("VM checks that depend on the host and the migration", () => {
         assert.ok(errors.some((e) => e.pointer === "/vms/0" && e.reason.startsWith("a VM on an ssh host must name its kernel and initrd")), JSON.stringify(errors));
     });
 });
+
+describe("migration direction", () => {
+    it("a migration starts on the VM's own host", () => {
+        const d = yaml.load(fs.readFileSync(path.join(__dirname, "fixtures", "migration-same-host.yaml"), "utf8")) as any;
+        d.hosts.push({ name: "h2", transport: "emulated", roles: ["hypervisor"] });
+        d.bridges.push({ name: "br0", host: "h2" });
+        Object.assign(d.migration, { from: "h2", to: "h1" });
+        const { errors } = validateDocument(d);
+        assert.deepEqual(errors, [{ pointer: "/migration/from", reason: "VM 'vm1' starts on 'h1', so a migration starts there, not on 'h2'" }]);
+    });
+});

@@ -1,10 +1,12 @@
 // The Lab's resource graph, built against Pulumi's mocks: which commands it registers,
-// with which scripts, environments and interpreters. Nothing runs on the machine.
+// with which scripts, environments, stdin and interpreters, which inputs arrive as secrets,
+// and what each resource waits for. Nothing runs on the machine.
 //
 //   node --import tsx --test test/unit/lab.test.ts
 
 import { before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { loadSpec, validateDocument, type LabSpec } from "../../lib/spec";
@@ -12,30 +14,76 @@ import { loadSpec, validateDocument, type LabSpec } from "../../lib/spec";
 const PROJECT = "wanlab";
 const STACK = "unit";
 const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nunit-test-key-4f1c\n-----END OPENSSH PRIVATE KEY-----";
+const CHAP = "unit-chap-password-9b3e";
 const ROOT = path.resolve(__dirname, "..", "..");
 
-interface Registered { type: string; name: string; inputs: any; custom: boolean }
+interface Registered {
+    type: string; name: string; inputs: any; custom: boolean;
+    /** What the SDK sent the engine along with the inputs: this resource's URN, its parent's and its explicit dependencies'. */
+    urn: string; parent: string; dependencies: string[];
+}
 const registered: Registered[] = [];
+// The registration request being handed to newResource (see captureRegistrations).
+let request: { urn: string; parent: string; dependencies: string[] } | undefined;
+
+// What a migration run prints (migrate.sh's JSON record), made from the command's environment.
+function migrationStdout(env: Record<string, string>): string {
+    return JSON.stringify({
+        run: Number(env.RUN), vm: env.VM, from: env.SRC_HOST, to: env.DST_HOST, startedAt: 1700000000000, totalMs: 2100,
+        probe: { intervalMs: Number(env.INTERVAL_MS), sent: 300, received: 290, lost: 10, downtimeMs: 110.5, gapStartedAt: 1700000001000, rttBeforeMs: 0.4 },
+        libvirt: { downtimeMs: 40, timeElapsedMs: 2000, dataProcessedBytes: 1048576, memoryTotalBytes: 268435456 },
+    });
+}
 
 // Mocks, project, stack and config before any component module is loaded.
 const mocksReady = pulumi.runtime.setMocks({
     newResource(args: pulumi.runtime.MockResourceArgs) {
-        registered.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? false });
-        return { id: args.custom ? `${args.name}-id` : "", state: args.inputs };
+        assert.ok(request && request.urn.endsWith(`::${args.name}`), `no registration request captured for ${args.name}`);
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs, custom: args.custom ?? false, ...request! });
+        request = undefined;
+        // Commands have a stdout output; the Migration parses its command's stdout as JSON.
+        const state = args.type.startsWith("command:")
+            ? { ...args.inputs, stdout: /-migrate-/.test(args.name) ? migrationStdout(args.inputs.environment) : "" }
+            : args.inputs;
+        return { id: args.custom ? `${args.name}-id` : "", state };
     },
     call(args: pulumi.runtime.MockCallArgs) {
         return args.inputs;
     },
 }, PROJECT, STACK, false);
-pulumi.runtime.setConfig(`${PROJECT}:key1`, KEY);
+// As `pulumi config set --secret` leaves them: both values are secrets in the stack's config.
+const CONFIG = { [`${PROJECT}:key1`]: KEY, [`${PROJECT}:chapPassword`]: CHAP };
+const SECRET_KEYS = [`${PROJECT}:key1`, `${PROJECT}:chapPassword`];
+pulumi.runtime.setAllConfig(CONFIG, SECRET_KEYS);
 
 type LabModule = typeof import("../../components/lab");
 type SshModule = typeof import("../../components/host/ssh");
 let labModule: LabModule;
 let sshModule: SshModule;
 
+/**
+ * newResource does not see a resource's parent or dependsOn, which is where the Lab's ordering
+ * lives. The mock monitor's registerResource receives them and calls newResource synchronously,
+ * so wrap it to note them for newResource. newResource asserts that each call was noted.
+ */
+function captureRegistrations() {
+    const monitor = pulumi.runtime.getMonitor() as any;
+    assert.equal(typeof monitor?.registerResource, "function", "the SDK's mock monitor has no registerResource");
+    assert.equal(typeof monitor?.newUrn, "function", "the SDK's mock monitor has no newUrn");
+    const register = monitor.registerResource.bind(monitor);
+    monitor.registerResource = (req: any, callback: any) => {
+        request = {
+            urn: monitor.newUrn(req.getParent(), req.getType(), req.getName()),
+            parent: req.getParent(),
+            dependencies: req.getDependenciesList(),
+        };
+        return register(req, callback);
+    };
+}
+
 before(async () => {
     await mocksReady;
+    captureRegistrations();
     labModule = await import("../../components/lab");
     sshModule = await import("../../components/host/ssh");
 });
@@ -48,9 +96,9 @@ async function settle() {
 }
 
 /** Build a Lab and return what it registered. */
-async function build(name: string, spec: LabSpec) {
+async function build(name: string, spec: LabSpec, extra: { migrationRun?: number; migrationDirection?: "forward" | "back" } = {}) {
     const start = registered.length;
-    const lab = new labModule.Lab(name, { spec, stack: STACK });
+    const lab = new labModule.Lab(name, { spec, stack: STACK, ...extra });
     await settle();
     const resources = registered.slice(start);
     const commands = resources.filter((r) => r.type === "command:local:Command" || r.type === "command:remote:Command");
@@ -59,7 +107,17 @@ async function build(name: string, spec: LabSpec) {
         assert.equal(found.length, 1, `expected one command named ${n}, got ${found.length}`);
         return found[0];
     };
-    return { lab, resources, commands, byName };
+    // Within one build URNs are unique (see duplicates()): name each by its command name, or type::name for components.
+    const label = new Map(resources.map((r) => [r.urn, r.custom ? r.name : `${r.type}::${r.name}`]));
+    /** What a resource explicitly depends on, as labels; resources of other builds would show up as "?". */
+    const depsOf = (r: Registered) => r.dependencies.map((u) => label.get(u) ?? `?${u}`).sort();
+    const parentOf = (r: Registered) => label.get(r.parent);
+    const component = (type: string, n: string) => {
+        const found = resources.filter((r) => !r.custom && r.type === type && r.name === n);
+        assert.equal(found.length, 1, `expected one ${type} named ${n}, got ${found.length}`);
+        return found[0];
+    };
+    return { lab, resources, commands, byName, depsOf, parentOf, component };
 }
 
 /** `type::name` pairs registered more than once (the engine rejects a duplicate URN; the mocks do not). */
@@ -68,6 +126,10 @@ function duplicates(resources: Registered[]): string[] {
     for (const r of resources) seen.set(`${r.type}::${r.name}`, (seen.get(`${r.type}::${r.name}`) ?? 0) + 1);
     return [...seen].filter(([, n]) => n > 1).map(([k]) => k);
 }
+
+// The directories every emulated host keeps to itself (components/host/emulated.ts).
+const PRIVATE_DIRS = "/etc/libvirt /run/libvirt /var/lib/libvirt /var/log/libvirt /var/cache/libvirt "
+    + "/etc/openvswitch /run/openvswitch /var/log/openvswitch /run/tgtd /var/lib/wanlab";
 
 const nsenter = (host: string) => [
     "nsenter", `--net=/run/netns/wl-${STACK}-${host}`, `--mount=/run/wanlab/${STACK}/${host}/mnt`, "--", "/bin/sh", "-c",
@@ -84,12 +146,23 @@ function assertPreflight(cmd: Registered, host: string, binaries: string[], kern
     for (const b of binaries) assert.ok(create.includes(`command -v ${b} >/dev/null 2>&1 || add `), `checks binary ${b}`);
     const probed = [...create.matchAll(/^command -v (\S+) /gm)].map((m) => m[1]);
     assert.deepEqual(probed, binaries, "checks exactly the binaries this host needs");
+    // Each kernel feature's probe, as the preflight must run it (lib/features.ts).
     const probes: Record<string, string> = {
-        netns: "(unshare --net true) >/dev/null 2>&1 || add 'kernel feature '\\''netns'\\''",
-        mntns: "(unshare --mount true) >/dev/null 2>&1 || add 'kernel feature '\\''mntns'\\''",
-        veth: "(unshare --net ip link add wlp0 type veth peer name wlp1) >/dev/null 2>&1 || add 'kernel feature '\\''veth'\\''",
+        netns: "unshare --net true",
+        mntns: "unshare --mount true",
+        veth: "unshare --net ip link add wlp0 type veth peer name wlp1",
+        vxlan: "unshare --net ip link add wlp0 type vxlan id 1 dstport 4789",
+        bridge: "unshare --net ip link add wlp0 type bridge",
+        tun: "[ -c /dev/net/tun ]",
+        "qemu-iscsi": "ls /usr/lib/*/qemu/block-iscsi.so",
+        "libvirt-qemu-user": "getent passwd libvirt-qemu",
     };
-    for (const k of kernel) assert.ok(create.includes(probes[k]), `probes kernel feature ${k}`);
+    for (const k of kernel) {
+        assert.ok(probes[k], `the test knows no probe for ${k}`);
+        assert.ok(create.includes(`(${probes[k]}) >/dev/null 2>&1 || add 'kernel feature '\\''${k}'\\''`), `probes kernel feature ${k}`);
+    }
+    const features = [...create.matchAll(/\|\| add 'kernel feature '\\''([^']+)'\\''/g)].map((m) => m[1]);
+    assert.deepEqual(features, kernel, "probes exactly the kernel features this host needs");
     assert.ok(create.includes('printf "%s is missing:%s\\nNothing was changed on any host.\\n" "$HOST" "$missing" >&2'));
     assert.deepEqual(cmd.inputs.triggers, [binaries.join(" "), kernel.join(" ")]);
 }
@@ -100,7 +173,7 @@ describe("Lab for stacks/small.yaml", () => {
         built = await build("small", loadSpec(path.join(ROOT, "stacks", "small.yaml")));
     });
 
-    it("registers the components and exactly the expected commands", () => {
+    it("registers the components and exactly the expected commands (no libvirtd: hypervisors without VMs)", () => {
         const components = built.resources.filter((r) => !r.custom).map((r) => `${r.type}::${r.name}`).sort();
         assert.deepEqual(components, [
             "wanlab:Lab::small",
@@ -122,11 +195,12 @@ describe("Lab for stacks/small.yaml", () => {
         assert.deepEqual(duplicates(built.resources), []);
     });
 
-    it("one preflight per host checks root, binaries (ethtool, nsenter, ...) and kernel features (veth)", () => {
+    it("one preflight per host checks root, binaries (ethtool, nsenter, mount, ...) and kernel features (veth)", () => {
+        // h1 and h2 have the hypervisor role but small.yaml has no VM: no virsh, libvirtd or qemu.
         assertPreflight(built.byName("h1-preflight"), "h1",
-            ["ethtool", "ip", "mountpoint", "nsenter", "ping", "sh", "umount", "unshare"], ["mntns", "netns", "veth"]);
+            ["ethtool", "ip", "mount", "mountpoint", "nsenter", "ping", "sh", "umount", "unshare"], ["mntns", "netns", "veth"]);
         assertPreflight(built.byName("h2-preflight"), "h2",
-            ["ethtool", "ip", "mountpoint", "nsenter", "sh", "umount", "unshare"], ["mntns", "netns", "veth"]);
+            ["ethtool", "ip", "mount", "mountpoint", "nsenter", "sh", "umount", "unshare"], ["mntns", "netns", "veth"]);
     });
 
     it("one namespace command per emulated host, named per stack", () => {
@@ -138,11 +212,20 @@ describe("Lab for stacks/small.yaml", () => {
                 RUN: `/run/wanlab/${STACK}/${h}`,
                 RUN_ROOT: "/run/wanlab",
                 STACK_DIR: `/run/wanlab/${STACK}`,
+                PRIVATE_DIRS: PRIVATE_DIRS,
             });
             assert.equal(ns.inputs.interpreter, undefined, "the namespace is made from outside it");
-            assert.match(ns.inputs.create, /ip netns add "\$NETNS"/);
-            assert.match(ns.inputs.create, /unshare --mount="\$RUN\/mnt" --propagation private true/);
+            const create: string = ns.inputs.create;
+            assert.match(create, /ip netns add "\$NETNS"/);
+            assert.match(create, /unshare --mount="\$RUN\/mnt" --propagation private true/);
+            // Each private directory is bind-mounted from the host's runtime directory, inside its mount namespace.
+            // Every run mounts each private directory not mounted yet (outside the if: a host
+            // created before a directory joined the list gets it too).
+            assert.ok(create.includes('fi\nfor d in $PRIVATE_DIRS; do\n'), create);
+            assert.ok(create.includes('  nsenter --mount="$RUN/mnt" mountpoint -q "$d" || nsenter --mount="$RUN/mnt" mount --bind "$RUN/fs$d" "$d"\ndone'), create);
             assert.match(ns.inputs.delete, /ip netns del "\$NETNS"/);
+            // Mount points the lab created on this machine are removed again, after the namespace is unmounted.
+            assert.match(ns.inputs.delete, /umount "\$RUN\/mnt"[\s\S]*rmdir "\$d"[\s\S]*rm -rf "\$RUN"/);
             assert.equal(ns.inputs.addPreviousOutputInEnv, true);
         }
         const hosts = built.lab.hosts as Record<string, any>;
@@ -169,8 +252,12 @@ describe("Lab for stacks/small.yaml", () => {
     it("the ping check runs inside h1's namespaces", () => {
         const check = built.byName("h1-check-h1-to-h2");
         assert.deepEqual(check.inputs.interpreter, nsenter("h1"));
-        assert.deepEqual(check.inputs.environment, { TARGET: "10.10.0.2", COUNT: "3", FROM: "h1" });
-        assert.match(check.inputs.create, /ping -n -q -c "\$COUNT" -i 0\.2 -W 2 "\$TARGET"/);
+        // waitS defaults to 10 s: the check retries until then.
+        assert.deepEqual(check.inputs.environment, { TARGET: "10.10.0.2", COUNT: "3", FROM: "h1", WAIT: "10" });
+        const create: string = check.inputs.create;
+        assert.ok(create.includes('deadline=$(( $(date +%s) + WAIT ))'), create);
+        assert.ok(create.includes('until out=$(ping -n -q -c "$COUNT" -i 0.2 -W 1 "$TARGET" 2>&1); do'), create);
+        assert.match(create, /if \[ "\$\(date \+%s\)" -ge "\$deadline" \]; then[\s\S]*exit 1[\s\S]*sleep 1\ndone/);
     });
 
     it("no host forwards: small.yaml has no router", () => {
@@ -178,22 +265,114 @@ describe("Lab for stacks/small.yaml", () => {
     });
 });
 
+/** Walk a mock's inputs, skipping secret-wrapped values; true if `needle` appears in clear text. */
+function inClearText(value: unknown, needle: string): boolean {
+    if (pulumi.runtime.isRpcSecret(value)) return false;
+    if (typeof value === "string") return value.includes(needle);
+    if (Array.isArray(value)) return value.some((v) => inClearText(v, needle));
+    if (value && typeof value === "object") return Object.values(value).some((v) => inClearText(v, needle));
+    return false;
+}
+
+/** The value of an Output, as the mocks resolve it. */
+function valueOf<T>(o: pulumi.Output<T>): Promise<T> {
+    return new Promise((resolve) => o.apply((v) => { resolve(v); return v; }));
+}
+
+/** Undo the XML character references handlebars writes (`=` arrives as `&#x3D;`). */
+function xmlText(s: string): string {
+    return s.replace(/&#x([0-9a-f]+);/gi, (_, h) => String.fromCharCode(parseInt(h, 16)))
+        .replace(/&#([0-9]+);/g, (_, d) => String.fromCharCode(Number(d)))
+        .replace(/&quot;/g, '"').replace(/&lt;/g, "<").replace(/&gt;/g, ">").replace(/&amp;/g, "&");
+}
+
+/** A libvirt URI for an emulated host's daemon, reached through its socket from any host. */
+const libvirtUri = (host: string) => `qemu+unix:///system?socket=/run/wanlab/${STACK}/${host}/fs/run/libvirt/libvirt-sock`;
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+const IQN = "iqn.2015-02.com.example:shared.lun1";
+const MIGRATE_SH = fs.readFileSync(path.join(ROOT, "components", "experiment", "migrate.sh"), "utf8");
+
 describe("Lab for stacks/local.yaml", () => {
     let built: Awaited<ReturnType<typeof build>>;
     const hosts = ["host1", "host2", "router", "storage"];
+    const env = (n: string) => built.byName(n).inputs.environment;
     before(async () => {
         built = await build("local", loadSpec(path.join(ROOT, "stacks", "local.yaml")));
+    });
+
+    it("registers the components and exactly the expected commands", () => {
+        const components = built.resources.filter((r) => !r.custom).map((r) => `${r.type}::${r.name}`).sort();
+        assert.deepEqual(components, [
+            "wanlab:Lab::local",
+            "wanlab:compute:Hypervisor::host1",
+            "wanlab:compute:Hypervisor::host2",
+            "wanlab:compute:VirtualMachine::vm1",
+            "wanlab:experiment:Migration::vm1-migration",
+            "wanlab:experiment:PingCheck::client-to-host1",
+            "wanlab:experiment:PingCheck::client-to-host2",
+            "wanlab:experiment:PingCheck::client-to-vm",
+            "wanlab:experiment:PingCheck::host1-to-host2",
+            "wanlab:host:EmulatedHost::host1",
+            "wanlab:host:EmulatedHost::host2",
+            "wanlab:host:EmulatedHost::router",
+            "wanlab:host:EmulatedHost::storage",
+            "wanlab:host:Link::site1-wan",
+            "wanlab:host:Link::site2-wan",
+            "wanlab:host:Link::storage-lan",
+            "wanlab:network:Bridge::host1-br0",
+            "wanlab:network:Bridge::host1-br1",
+            "wanlab:network:Bridge::host2-br0",
+            "wanlab:network:Bridge::host2-br1",
+            "wanlab:network:Bridge::router-ovl",
+            "wanlab:network:OpenVSwitch::host1",
+            "wanlab:network:OpenVSwitch::host2",
+            "wanlab:network:VxlanTunnel::overlay",
+            "wanlab:storage:IscsiTarget::shared",
+        ]);
+        assert.deepEqual(built.commands.map((c) => c.name).sort(), [
+            "host1-bridge-br0", "host1-bridge-br1", "host1-check-host1-to-host2",
+            "host1-file-libvirtd-conf", "host1-file-qemu-conf", "host1-libvirtd", "host1-namespace", "host1-ovs",
+            "host1-port-br0-eth0", "host1-preflight", "host1-route-192-168-2-0-24", "host1-route-192-168-5-0-24",
+            "host1-secret-shared", "host1-vm-vm1", "host1-vxlan-vx1",
+            "host2-bridge-br0", "host2-bridge-br1",
+            "host2-file-libvirtd-conf", "host2-file-qemu-conf", "host2-libvirtd", "host2-namespace", "host2-ovs",
+            "host2-port-br0-eth0", "host2-preflight", "host2-route-192-168-1-0-24", "host2-route-192-168-5-0-24",
+            "host2-secret-shared", "host2-vxlan-vx1",
+            "router-bridge-ovl", "router-ip-forward", "router-namespace", "router-preflight", "router-vxlan-vx0",
+            "site1-wan-veth", "site2-wan-veth",
+            "storage-check-client-to-host1", "storage-check-client-to-host2", "storage-check-client-to-vm",
+            "storage-iscsi-shared", "storage-lan-veth", "storage-migrate-vm1", "storage-namespace", "storage-preflight",
+            "storage-route-10-0-0-0-24", "storage-route-192-168-1-0-24", "storage-route-192-168-2-0-24",
+        ]);
+        assert.ok(built.commands.every((c) => c.type === "command:local:Command"), "emulated hosts use local commands only");
+        assert.equal(built.resources.length, components.length + built.commands.length);
+        assert.deepEqual(duplicates(built.resources), []);
     });
 
     it("one preflight and one namespace per host, and one veth per link", () => {
         for (const h of hosts) {
             assert.equal(built.byName(`${h}-preflight`).type, "command:local:Command");
-            assert.equal(built.byName(`${h}-namespace`).inputs.environment.NETNS, `wl-${STACK}-${h}`);
+            assert.equal(env(`${h}-namespace`).NETNS, `wl-${STACK}-${h}`);
+            assert.equal(env(`${h}-namespace`).PRIVATE_DIRS, PRIVATE_DIRS);
         }
         assert.deepEqual(built.commands.filter((c) => c.name.endsWith("-veth")).map((c) => c.name).sort(),
             ["site1-wan-veth", "site2-wan-veth", "storage-lan-veth"]);
-        assert.equal(built.commands.length, 4 + 4 + 3 + 1 + 6 + 3);
-        assert.deepEqual(duplicates(built.resources), []);
+    });
+
+    it("preflights: hypervisors need libvirt, QEMU and OVS; the router vxlan and bridge; storage tgt and the probe's tools", () => {
+        const emulated = ["ethtool", "ip", "mount", "mountpoint", "nsenter", "sh", "umount", "unshare"];
+        const ovs = ["ovs-appctl", "ovs-vsctl", "ovs-vswitchd", "ovsdb-server", "ovsdb-tool"];
+        const hypervisor = ["libvirtd", "mktemp", "qemu-system-x86_64", "sed", "virsh"];
+        const sorted = (...xs: string[][]) => [...new Set(xs.flat())].sort();
+        const hvKernel = ["libvirt-qemu-user", "mntns", "netns", "qemu-iscsi", "tun", "veth"];
+        // host1 also sends the host1-to-host2 pings.
+        assertPreflight(built.byName("host1-preflight"), "host1", sorted(emulated, ovs, hypervisor, ["ping"]), hvKernel);
+        assertPreflight(built.byName("host2-preflight"), "host2", sorted(emulated, ovs, hypervisor), hvKernel);
+        assertPreflight(built.byName("router-preflight"), "router", sorted(emulated, ["bridge", "sysctl"]),
+            ["bridge", "mntns", "netns", "veth", "vxlan"]);
+        // storage: the tgt target, and as the migration's probe virsh, timeout and awk (and ping, mktemp).
+        assertPreflight(built.byName("storage-preflight"), "storage",
+            sorted(emulated, ["tgtd", "tgtadm", "truncate"], ["virsh", "timeout", "awk", "ping", "mktemp"]), ["mntns", "netns", "veth"]);
     });
 
     it("the router's preflight asks for sysctl; the others' do not", () => {
@@ -204,20 +383,23 @@ describe("Lab for stacks/local.yaml", () => {
         assert.doesNotMatch(built.byName("host2-preflight").inputs.create, /command -v ping/);
     });
 
-    it("veth environments", () => {
-        const env = (n: string) => built.byName(n).inputs.environment;
+    it("veth environments: bridged ends (host1, host2 eth0) get no address", () => {
         assert.deepEqual(env("site1-wan-veth"), {
-            NS_A: `wl-${STACK}-host1`, IF_A: "eth0", ADDR_A: "192.168.1.10/24",
+            NS_A: `wl-${STACK}-host1`, IF_A: "eth0", ADDR_A: "",
             NS_B: `wl-${STACK}-router`, IF_B: "eth1", ADDR_B: "192.168.1.1/24", MTU: "1500",
         });
         assert.deepEqual(env("site2-wan-veth"), {
-            NS_A: `wl-${STACK}-host2`, IF_A: "eth0", ADDR_A: "192.168.2.10/24",
+            NS_A: `wl-${STACK}-host2`, IF_A: "eth0", ADDR_A: "",
             NS_B: `wl-${STACK}-router`, IF_B: "eth2", ADDR_B: "192.168.2.1/24", MTU: "1500",
         });
         assert.deepEqual(env("storage-lan-veth"), {
             NS_A: `wl-${STACK}-storage`, IF_A: "eth0", ADDR_A: "192.168.5.5/24",
             NS_B: `wl-${STACK}-router`, IF_B: "eth5", ADDR_B: "192.168.5.1/24", MTU: "1500",
         });
+        // With no address, the veth script addresses neither bridged end.
+        const create: string = built.byName("site1-wan-veth").inputs.create;
+        assert.doesNotMatch(create, /ADDR_A/);
+        assert.ok(create.includes('ip -n "$NS_B" addr replace "$ADDR_B" dev "$IF_B"'));
     });
 
     it("IP forwarding on the router only, inside its namespace", () => {
@@ -237,6 +419,7 @@ describe("Lab for stacks/local.yaml", () => {
             ["host1-route-192-168-5-0-24", "192.168.5.0/24", "192.168.1.1", `--net=/run/netns/wl-${STACK}-host1`],
             ["host2-route-192-168-1-0-24", "192.168.1.0/24", "192.168.2.1", `--net=/run/netns/wl-${STACK}-host2`],
             ["host2-route-192-168-5-0-24", "192.168.5.0/24", "192.168.2.1", `--net=/run/netns/wl-${STACK}-host2`],
+            ["storage-route-10-0-0-0-24", "10.0.0.0/24", "192.168.5.1", `--net=/run/netns/wl-${STACK}-storage`],
             ["storage-route-192-168-1-0-24", "192.168.1.0/24", "192.168.5.1", `--net=/run/netns/wl-${STACK}-storage`],
             ["storage-route-192-168-2-0-24", "192.168.2.0/24", "192.168.5.1", `--net=/run/netns/wl-${STACK}-storage`],
         ]);
@@ -245,16 +428,17 @@ describe("Lab for stacks/local.yaml", () => {
         assert.equal(r.inputs.create, 'ip route replace "$TO" via "$VIA"');
     });
 
-    it("ping checks from host1 and storage, each inside its sender's namespace", () => {
+    it("ping checks from host1 and storage, each inside its sender's namespace; the VM check waits 120 s", () => {
         const checks = built.commands.filter((c) => c.name.includes("-check-"))
             .map((c) => [c.name, c.inputs.environment, c.inputs.interpreter])
             .sort((a, b) => (a[0] as string).localeCompare(b[0] as string));
         assert.deepEqual(checks, [
-            ["host1-check-host1-to-host2", { TARGET: "192.168.2.10", COUNT: "3", FROM: "host1" }, nsenter("host1")],
-            ["storage-check-client-to-host1", { TARGET: "192.168.1.10", COUNT: "3", FROM: "storage" }, nsenter("storage")],
-            ["storage-check-client-to-host2", { TARGET: "192.168.2.10", COUNT: "3", FROM: "storage" }, nsenter("storage")],
+            ["host1-check-host1-to-host2", { TARGET: "192.168.2.10", COUNT: "3", FROM: "host1", WAIT: "10" }, nsenter("host1")],
+            ["storage-check-client-to-host1", { TARGET: "192.168.1.10", COUNT: "3", FROM: "storage", WAIT: "10" }, nsenter("storage")],
+            ["storage-check-client-to-host2", { TARGET: "192.168.2.10", COUNT: "3", FROM: "storage", WAIT: "10" }, nsenter("storage")],
+            ["storage-check-client-to-vm", { TARGET: "10.0.0.100", COUNT: "3", FROM: "storage", WAIT: "120" }, nsenter("storage")],
         ]);
-        assert.deepEqual(Object.keys(built.lab.checks).sort(), ["client-to-host1", "client-to-host2", "host1-to-host2"]);
+        assert.deepEqual(Object.keys(built.lab.checks).sort(), ["client-to-host1", "client-to-host2", "client-to-vm", "host1-to-host2"]);
     });
 
     it("every command on an emulated host runs through nsenter into that host", () => {
@@ -268,18 +452,309 @@ describe("Lab for stacks/local.yaml", () => {
             const host = hosts.find((h) => c.name.startsWith(`${h}-`));
             assert.ok(host, `command ${c.name} belongs to no host`);
             assert.deepEqual(c.inputs.interpreter, nsenter(host!), c.name);
+            assert.equal(c.inputs.addPreviousOutputInEnv, true, c.name);
         }
+    });
+
+    it("one Open vSwitch (own ovsdb-server and ovs-vswitchd) per host with an OVS bridge", () => {
+        assert.deepEqual(built.commands.filter((c) => c.name.endsWith("-ovs")).map((c) => c.name).sort(), ["host1-ovs", "host2-ovs"]);
+        for (const h of ["host1", "host2"]) {
+            const ovs = built.byName(`${h}-ovs`);
+            assert.deepEqual(ovs.inputs.interpreter, nsenter(h), "the daemons run in the host's namespaces");
+            const create: string = ovs.inputs.create;
+            assert.ok(create.includes("ovsdb-tool create /etc/openvswitch/conf.db"), create);
+            assert.ok(create.includes("ovsdb-server /etc/openvswitch/conf.db --remote=punix:/run/openvswitch/db.sock"), create);
+            assert.ok(create.includes("ovs-vsctl --no-wait init"), create);
+            assert.ok(create.includes("  ovs-vswitchd --pidfile=/run/openvswitch/ovs-vswitchd.pid --detach"), create);
+            // Started only when not already answering: create is safe to run twice.
+            assert.ok(create.includes("if ! ovs-appctl -t ovs-vswitchd version >/dev/null 2>&1; then"), create);
+            assert.match(ovs.inputs.delete, /ovs-appctl -t ovs-vswitchd exit[\s\S]*ovs-appctl -t ovsdb-server exit/);
+        }
+    });
+
+    it("OVS bridges on host1/host2 with the userspace (netdev) datapath, a Linux bridge on the router", () => {
+        const bridges = built.commands.filter((c) => c.name.includes("-bridge-")).map((c) => [c.name, c.inputs.environment])
+            .sort((a, b) => (a[0] as string).localeCompare(b[0] as string));
+        assert.deepEqual(bridges, [
+            ["host1-bridge-br0", { BR: "br0", ADDR: "192.168.1.10/24", DATAPATH: "netdev" }],
+            ["host1-bridge-br1", { BR: "br1", ADDR: "", DATAPATH: "netdev" }],
+            ["host2-bridge-br0", { BR: "br0", ADDR: "192.168.2.10/24", DATAPATH: "netdev" }],
+            ["host2-bridge-br1", { BR: "br1", ADDR: "", DATAPATH: "netdev" }],
+            ["router-bridge-ovl", { BR: "ovl", ADDR: "10.0.0.1/24", DATAPATH: "" }],
+        ]);
+        const ovsBr: string = built.byName("host1-bridge-br0").inputs.create;
+        assert.ok(ovsBr.includes('ovs-vsctl --may-exist add-br "$BR" -- set bridge "$BR" datapath_type="$DATAPATH"'), ovsBr);
+        assert.ok(ovsBr.includes('[ -z "$ADDR" ] || ip addr replace "$ADDR" dev "$BR"'), ovsBr);
+        assert.equal(built.byName("host1-bridge-br0").inputs.delete, 'ovs-vsctl --if-exists del-br "$BR"');
+        const linuxBr: string = built.byName("router-bridge-ovl").inputs.create;
+        assert.ok(linuxBr.includes('ip link add "$BR" type bridge'), linuxBr);
+        assert.doesNotMatch(linuxBr, /ovs-vsctl/);
+    });
+
+    it("uplink ports: eth0 plugged into br0 on host1 and host2 (OVS), and no other port", () => {
+        const ports = built.commands.filter((c) => c.name.includes("-port-"));
+        assert.deepEqual(ports.map((c) => [c.name, c.inputs.environment]).sort(), [
+            ["host1-port-br0-eth0", { BR: "br0", IF: "eth0" }],
+            ["host2-port-br0-eth0", { BR: "br0", IF: "eth0" }],
+        ]);
+        for (const p of ports) {
+            assert.equal(p.inputs.create, 'ovs-vsctl --may-exist add-port "$BR" "$IF"');
+            assert.equal(p.inputs.delete, 'ovs-vsctl --if-exists del-port "$BR" "$IF"');
+        }
+    });
+
+    it("VXLAN: OVS vxlan ports on br1 of host1/host2 towards the router's address on their side, VNI 100", () => {
+        assert.deepEqual(env("host1-vxlan-vx1"), {
+            BR: "br1", PORT: "vx1", REMOTE: "192.168.1.1", VNI: "100", DSTPORT: "4789", LOCAL: "192.168.1.10",
+        });
+        assert.deepEqual(env("host2-vxlan-vx1"), {
+            BR: "br1", PORT: "vx1", REMOTE: "192.168.2.1", VNI: "100", DSTPORT: "4789", LOCAL: "192.168.2.10",
+        });
+        // REMOTE is the router's own address on the link to that site.
+        assert.equal(env("host1-vxlan-vx1").REMOTE, env("site1-wan-veth").ADDR_B.split("/")[0]);
+        assert.equal(env("host2-vxlan-vx1").REMOTE, env("site2-wan-veth").ADDR_B.split("/")[0]);
+        const create: string = built.byName("host1-vxlan-vx1").inputs.create;
+        assert.ok(create.includes('ovs-vsctl --may-exist add-port "$BR" "$PORT" -- set interface "$PORT" type=vxlan'), create);
+        assert.ok(create.includes('options:remote_ip="$REMOTE" options:key="$VNI" options:dst_port="$DSTPORT"'), create);
+        assert.ok(create.includes('${LOCAL:+options:local_ip="$LOCAL"}'), create);
+        assert.equal(built.byName("host1-vxlan-vx1").inputs.delete, 'ovs-vsctl --if-exists del-port "$BR" "$PORT"');
+    });
+
+    it("VXLAN: a non-learning kernel vxlan device on the router's ovl, flooding to both hypervisors, MTU 1450", () => {
+        assert.deepEqual(env("router-vxlan-vx0"), {
+            DEV: "vx0", BR: "ovl", VNI: "100", DSTPORT: "4789", LOCAL: "", REMOTES: "192.168.1.10 192.168.2.10", MTU: "1450",
+        });
+        const create: string = built.byName("router-vxlan-vx0").inputs.create;
+        assert.ok(create.includes('ip link add "$DEV" type vxlan id "$VNI" dstport "$DSTPORT" nolearning'), create);
+        assert.ok(create.includes('ip link set "$DEV" mtu "$MTU" master "$BR" up'), create);
+        assert.ok(create.includes('for r in $REMOTES; do'), create);
+        assert.ok(create.includes('bridge fdb append 00:00:00:00:00:00 dev "$DEV" dst "$r"'), create);
+        assert.equal(built.commands.filter((c) => c.name.includes("-vxlan-")).length, 3);
+    });
+
+    it("the iSCSI target runs tgt on storage, with its IQN, portal and CHAP user, and the password as a secret", () => {
+        const target = built.byName("storage-iscsi-shared");
+        assert.deepEqual(target.inputs.interpreter, nsenter("storage"));
+        // The password makes the whole environment a secret on its way to the engine.
+        assert.ok(pulumi.runtime.isRpcSecret(target.inputs.environment), "the target's environment is not a secret");
+        assert.deepEqual(pulumi.runtime.unwrapRpcSecret(target.inputs.environment), {
+            IMG: "/var/lib/wanlab/shared.img", SIZE_MIB: "64", PORTAL: "192.168.5.5", IQN,
+            INITIATORS: "192.168.1.0/24 192.168.2.0/24", CHAP_USER: "wanlab", CHAP_PASSWORD: CHAP,
+        });
+        // The test can fail: a command without a secret keeps a plain environment.
+        assert.ok(!pulumi.runtime.isRpcSecret(built.byName("storage-route-10-0-0-0-24").inputs.environment));
+        const create: string = target.inputs.create;
+        assert.ok(create.includes('tgtd --iscsi portal="$PORTAL:3260"'), create);
+        assert.ok(create.includes('tgtadm --lld iscsi --mode target --op new --tid 1 -T "$IQN"'), create);
+        assert.ok(create.includes('tgtadm --lld iscsi --mode logicalunit --op new --tid 1 --lun 1 -b "$IMG"'), create);
+        assert.ok(create.includes('for net in ${INITIATORS:-ALL}; do tgtadm --lld iscsi --mode target --op bind --tid 1 -I "$net"; done'), create);
+        assert.ok(create.includes('tgtadm --lld iscsi --mode account --op new --user "$CHAP_USER" --password "$CHAP_PASSWORD"'), create);
+        assert.ok(create.includes('tgtadm --lld iscsi --mode account --op bind --tid 1 --user "$CHAP_USER"'), create);
+        // The password is never spliced into a script.
+        assert.doesNotMatch(create, new RegExp(CHAP));
+    });
+
+    it("the CHAP password appears nowhere in clear text among the registered inputs", () => {
+        assert.ok(inClearText({ a: [{ b: `x${CHAP}y` }] }, CHAP));
+        for (const r of built.resources) assert.ok(!inClearText(r.inputs, CHAP), `${r.type}::${r.name} shows the CHAP password`);
+    });
+
+    it("one libvirtd per hypervisor host, each with its own config file and a distinct host UUID", () => {
+        assert.deepEqual(Object.keys(built.lab.hypervisors).sort(), ["host1", "host2"]);
+        assert.deepEqual(built.commands.filter((c) => c.name.endsWith("-libvirtd")).map((c) => c.name).sort(), ["host1-libvirtd", "host2-libvirtd"]);
+        const uuids: string[] = [];
+        for (const h of ["host1", "host2"]) {
+            assert.equal(built.lab.hypervisors[h].uri, libvirtUri(h));
+            const conf = built.byName(`${h}-file-libvirtd-conf`);
+            assert.deepEqual(conf.inputs.environment, { FILE: "/etc/libvirt/libvirtd.conf", MODE: "0600" });
+            assert.deepEqual(conf.inputs.interpreter, nsenter(h), "written inside the host's mount namespace");
+            assert.ok(conf.inputs.create.includes('cat > "$FILE.tmp"'), "host.file writes stdin");
+            const text: string = conf.inputs.stdin;
+            assert.ok(text.includes(`# libvirtd for host ${h} (wanlab).`), text);
+            assert.ok(text.includes("listen_tcp = 0"), text);
+            const m = /^host_uuid = "([^"]+)"$/m.exec(text);
+            assert.ok(m, `no host_uuid in ${h}'s libvirtd.conf`);
+            assert.match(m![1], UUID);
+            uuids.push(m![1]);
+            const qemu = built.byName(`${h}-file-qemu-conf`);
+            assert.equal(qemu.inputs.environment.FILE, "/etc/libvirt/qemu.conf");
+            assert.match(qemu.inputs.stdin, /^security_driver = "none"$/m);
+            assert.match(qemu.inputs.stdin, /^stdio_handler = "file"$/m);
+            const daemon = built.byName(`${h}-libvirtd`);
+            assert.deepEqual(daemon.inputs.interpreter, nsenter(h));
+            assert.ok(daemon.inputs.create.includes("libvirtd --daemon --config /etc/libvirt/libvirtd.conf --pid-file /run/libvirt/libvirtd.pid"));
+            // A new UUID (a new config) restarts the daemon.
+            assert.deepEqual(daemon.inputs.triggers, [m![1]]);
+        }
+        assert.notEqual(uuids[0], uuids[1], "libvirt refuses to migrate between daemons with one host UUID");
+    });
+
+    it("one libvirt CHAP secret per hypervisor, for the target's IQN, with the password as a secret", () => {
+        const secrets = built.commands.filter((c) => c.name.includes("-secret-"));
+        assert.deepEqual(secrets.map((c) => c.name).sort(), ["host1-secret-shared", "host2-secret-shared"]);
+        const uuids = new Set<string>();
+        for (const h of ["host1", "host2"]) {
+            const s = built.byName(`${h}-secret-shared`);
+            assert.deepEqual(s.inputs.interpreter, nsenter(h));
+            assert.ok(pulumi.runtime.isRpcSecret(s.inputs.environment), `${h}: the secret's environment is not a secret`);
+            const e = pulumi.runtime.unwrapRpcSecret(s.inputs.environment);
+            assert.deepEqual(Object.keys(e).sort(), ["CHAP_PASSWORD", "UUID"]);
+            assert.equal(e.CHAP_PASSWORD, CHAP);
+            assert.match(e.UUID, UUID);
+            uuids.add(e.UUID);
+            const xml: string = s.inputs.stdin;
+            assert.ok(xml.includes(`<uuid>${e.UUID}</uuid>`), xml);
+            assert.ok(xml.includes(`<usage type='iscsi'>\n    <target>${IQN}</target>`), xml);
+            const create: string = s.inputs.create;
+            assert.ok(create.includes('virsh -q -c qemu:///system secret-define "$f"'), create);
+            assert.ok(create.includes('printf %s "$CHAP_PASSWORD" > "$f"'), create);
+            assert.ok(create.includes('secret-set-value --secret "$UUID" --file "$f" --plain'), create);
+        }
+        assert.equal(uuids.size, 1, "the same secret UUID on every hypervisor, so the VM finds it after migrating");
+    });
+
+    it("the VM is defined on host1 from its domain XML on stdin, and knows both hypervisors", () => {
+        const vm = built.byName("host1-vm-vm1");
+        assert.deepEqual(vm.inputs.interpreter, nsenter("host1"), "defined on its first host");
+        assert.deepEqual(vm.inputs.environment, {
+            VM: "vm1", ACCEL: "auto", URIS: `${libvirtUri("host1")} ${libvirtUri("host2")}`,
+        });
+        const xml: string = vm.inputs.stdin;
+        assert.ok(xml.includes("<domain type='@DOMAIN_TYPE@'>"), xml);
+        assert.ok(xml.includes("<name>vm1</name>"), xml);
+        assert.ok(xml.includes("<memory unit='MiB'>256</memory>"), xml);
+        assert.ok(xml.includes("<mac address='52:54:00:00:01:01'/>"), xml);
+        assert.ok(xml.includes("<source bridge='br1'/>\n      <virtualport type='openvswitch'/>"), xml);
+        assert.ok(xml.includes(`<source protocol='iscsi' name='${IQN}/1'>\n        <host name='192.168.5.5' port='3260'/>`), xml);
+        assert.ok(xml.includes("<auth username='wanlab'>"), xml);
+        // The disk's secret is the one the hypervisors define (same usage).
+        assert.ok(xml.includes(`<secret type='iscsi' usage='${IQN}'/>`), xml);
+        assert.ok(xmlText(xml).includes("wanlab.ip=10.0.0.100/24 wanlab.gw=10.0.0.1 wanlab.mtu=1450</cmdline>"), xml);
+        assert.ok(!xml.includes(CHAP));
+        const create: string = vm.inputs.create;
+        assert.ok(create.includes('sed "s/@DOMAIN_TYPE@/$t/" > "$f"'), create);
+        assert.ok(create.includes('virsh -q -c qemu:///system define "$f"'), create);
+        assert.ok(create.includes('virsh -q -c qemu:///system start "$VM"'), create);
+        // A VM already running anywhere (it migrated) is left alone; delete looks on every hypervisor.
+        assert.ok(create.includes('for u in $URIS; do'), create);
+        assert.match(vm.inputs.delete, /for u in \$URIS; do[\s\S]*virsh -q -c "\$u" destroy "\$VM"[\s\S]*undefine "\$VM"/);
+        assert.equal(built.lab.vms.vm1.address, "10.0.0.100");
+    });
+
+    // Ordering. A component's dependsOn orders its children too: the SDK registers a child only
+    // once its parent's URN is known, and the parent's registration first waits for its own
+    // dependencies. So where a component carries the dependencies, the test checks the component.
+    describe("ordering (explicit dependencies sent to the engine)", () => {
+        const preflights = hosts.map((h) => `${h}-preflight`).sort();
+        const network = () => built.commands.map((c) => c.name)
+            .filter((n) => /-(veth|ip-forward)$|-(bridge|port|vxlan|route)-/.test(n)).sort();
+        const deps = (n: string) => built.depsOf(built.byName(n));
+        const includesAll = (have: string[], want: string[], what: string) =>
+            assert.deepEqual(want.filter((w) => !have.includes(w)), [], `${what} does not wait for these`);
+
+        it("every namespace waits for every host's preflight, and every command in a host for its namespace", () => {
+            assert.equal(network().length, 21, "the network this test expects: 3 veth, forwarding, 5 bridges, 2 ports, 3 vxlan, 7 routes");
+            for (const h of hosts) assert.deepEqual(deps(`${h}-namespace`), preflights, h);
+            for (const c of built.commands) {
+                const h = hosts.find((x) => JSON.stringify(c.inputs.interpreter) === JSON.stringify(nsenter(x)));
+                if (h) assert.ok(built.depsOf(c).includes(`${h}-namespace`), `${c.name} does not wait for ${h}-namespace`);
+            }
+        });
+
+        it("Open vSwitch before its bridges, bridges before their ports and tunnels, the uplink before routes", () => {
+            for (const h of ["host1", "host2"]) {
+                for (const br of ["br0", "br1"]) assert.ok(deps(`${h}-bridge-${br}`).includes(`${h}-ovs`), `${h}-bridge-${br}`);
+                includesAll(deps(`${h}-port-br0-eth0`), [`${h}-bridge-br0`, `site${h.slice(-1)}-wan-veth`], `${h}-port-br0-eth0`);
+                assert.ok(deps(`${h}-vxlan-vx1`).includes(`${h}-bridge-br1`), `${h}-vxlan-vx1`);
+                // host1's address sits on br0, reached through eth0 plugged into it.
+                for (const r of built.commands.filter((c) => c.name.startsWith(`${h}-route-`)))
+                    includesAll(built.depsOf(r), [`${h}-bridge-br0`, `${h}-port-br0-eth0`, `site${h.slice(-1)}-wan-veth`], r.name);
+            }
+            assert.ok(deps("router-vxlan-vx0").includes("router-bridge-ovl"));
+        });
+
+        it("libvirtd after its config files and the host's OVS; the CHAP secret after libvirtd", () => {
+            for (const h of ["host1", "host2"]) {
+                includesAll(deps(`${h}-libvirtd`), [`${h}-file-libvirtd-conf`, `${h}-file-qemu-conf`], `${h}-libvirtd`);
+                const hv = built.component("wanlab:compute:Hypervisor", h);
+                assert.deepEqual(built.depsOf(hv), [`${h}-ovs`]);
+                assert.equal(built.parentOf(built.byName(`${h}-libvirtd`)), `wanlab:compute:Hypervisor::${h}`);
+                assert.ok(deps(`${h}-secret-shared`).includes(`${h}-libvirtd`), `${h}-secret-shared`);
+            }
+        });
+
+        it("the iSCSI target after the whole network (its portal address and the routes to its initiators)", () => {
+            const target = built.component("wanlab:storage:IscsiTarget", "shared");
+            assert.deepEqual(built.depsOf(target), network());
+            assert.equal(built.parentOf(built.byName("storage-iscsi-shared")), "wanlab:storage:IscsiTarget::shared");
+        });
+
+        it("the VM after the network, the iSCSI target, every libvirtd and every CHAP secret", () => {
+            includesAll(deps("host1-vm-vm1"), [
+                ...network(), "storage-iscsi-shared",
+                "host1-libvirtd", "host2-libvirtd", "host1-secret-shared", "host2-secret-shared",
+            ], "host1-vm-vm1");
+        });
+
+        it("the checks after the VM; the migration after every check and the VM", () => {
+            for (const c of ["host1-to-host2", "client-to-host1", "client-to-host2", "client-to-vm"]) {
+                const check = built.component("wanlab:experiment:PingCheck", c);
+                includesAll(built.depsOf(check), [...network(), "host1-vm-vm1"], c);
+            }
+            includesAll(deps("storage-migrate-vm1"), [
+                ...network(), "host1-vm-vm1",
+                "host1-check-host1-to-host2", "storage-check-client-to-host1", "storage-check-client-to-host2", "storage-check-client-to-vm",
+            ], "storage-migrate-vm1");
+        });
+    });
+
+    it("the migration runs on the probe host (storage): host1 -> host2 over host2's underlay address, run 1 forward", async () => {
+        const mig = built.byName("storage-migrate-vm1");
+        assert.deepEqual(mig.inputs.interpreter, nsenter("storage"));
+        assert.deepEqual(mig.inputs.environment, {
+            VM: "vm1", VM_ADDR: "10.0.0.100", RUN: "1",
+            SRC_HOST: "host1", DST_HOST: "host2", SRC_URI: libvirtUri("host1"), DST_URI: libvirtUri("host2"),
+            MIGRATE_URI: "tcp://192.168.2.10",
+            OPTIONS: "", MAX_DOWNTIME_MS: "", INTERVAL_MS: "10", INTERVAL_S: "0.010", TIMEOUT_S: "300",
+        });
+        assert.deepEqual(mig.inputs.triggers, [1, "forward"]);
+        assert.equal(mig.inputs.create, MIGRATE_SH);
+        assert.equal(mig.inputs.update, 'printf "%s\\n" "$PULUMI_COMMAND_STDOUT"');
+        const m = built.lab.migration!;
+        assert.deepEqual([m.from, m.to], ["host1", "host2"]);
+        // The record is the command's stdout, parsed.
+        const record = await valueOf(m.record);
+        assert.deepEqual([record.run, record.vm, record.from, record.to, record.probe.downtimeMs], [1, "vm1", "host1", "host2", 110.5]);
     });
 });
 
-/** Walk a mock's inputs, skipping secret-wrapped values; true if `needle` appears in clear text. */
-function inClearText(value: unknown, needle: string): boolean {
-    if (pulumi.runtime.isRpcSecret(value)) return false;
-    if (typeof value === "string") return value.includes(needle);
-    if (Array.isArray(value)) return value.some((v) => inClearText(v, needle));
-    if (value && typeof value === "object") return Object.values(value).some((v) => inClearText(v, needle));
-    return false;
-}
+describe("Lab for stacks/local.yaml: migration run and direction", () => {
+    const spec = () => loadSpec(path.join(ROOT, "stacks", "local.yaml"));
+
+    it("run 2, back: host2 -> host1 over host1's underlay address, still from storage", async () => {
+        const built = await build("local-back", spec(), { migrationRun: 2, migrationDirection: "back" });
+        const mig = built.byName("storage-migrate-vm1");
+        assert.deepEqual(mig.inputs.interpreter, nsenter("storage"));
+        const e = mig.inputs.environment;
+        assert.deepEqual([e.SRC_HOST, e.DST_HOST, e.SRC_URI, e.DST_URI, e.MIGRATE_URI, e.RUN],
+            ["host2", "host1", libvirtUri("host2"), libvirtUri("host1"), "tcp://192.168.1.10", "2"]);
+        assert.deepEqual(mig.inputs.triggers, [2, "back"]);
+        assert.deepEqual([built.lab.migration!.from, built.lab.migration!.to], ["host2", "host1"]);
+        // The VM is still defined on host1: the direction only changes the migration.
+        assert.deepEqual(built.byName("host1-vm-vm1").inputs.interpreter, nsenter("host1"));
+        assert.deepEqual(duplicates(built.resources), []);
+    });
+
+    it("run 0: no migration resource, the rest of the lab unchanged", async () => {
+        const built = await build("local-norun", spec(), { migrationRun: 0 });
+        assert.equal(built.lab.migration, undefined);
+        assert.equal(built.resources.filter((r) => r.type === "wanlab:experiment:Migration").length, 0);
+        assert.deepEqual(built.commands.filter((c) => c.name.includes("migrate")).map((c) => c.name), []);
+        assert.equal(built.commands.length, 45, "every other command of local.yaml is still there");
+        assert.equal(built.byName("host1-vm-vm1").inputs.environment.VM, "vm1");
+        assert.equal(built.byName("storage-check-client-to-vm").inputs.environment.TARGET, "10.0.0.100");
+    });
+});
 
 describe("Lab with ssh hosts", () => {
     const doc = () => ({
@@ -364,38 +839,142 @@ describe("Lab with ssh hosts", () => {
     });
 });
 
+describe("Lab with ssh hypervisors and storage without CHAP", () => {
+    const ssh = (address: string, extra: object = {}) => ({ address, privateKey: { config: "key1" }, ...extra });
+    const doc = () => ({
+        name: "remote-vm",
+        hosts: [
+            { name: "r1", transport: "ssh", roles: ["hypervisor"], ssh: ssh("192.0.2.21") },
+            { name: "r2", transport: "ssh", roles: ["hypervisor"], ssh: ssh("192.0.2.22", { user: "lab" }) },
+            { name: "st", transport: "ssh", roles: ["storage", "client"], ssh: ssh("192.0.2.23") },
+        ],
+        links: [
+            { name: "l1", subnet: "10.30.1.0/24", ends: [{ host: "r1", interface: "ens4", bridge: "br0" }, { host: "st", interface: "ens4", address: "10.30.1.5/24" }] },
+            { name: "l2", subnet: "10.30.2.0/24", ends: [{ host: "r2", interface: "ens4", bridge: "br0" }, { host: "st", interface: "ens5", address: "10.30.2.5/24" }] },
+        ],
+        bridges: [{ name: "br0", host: "r1", address: "10.30.1.10/24" }, { name: "br0", host: "r2", address: "10.30.2.10/24" }],
+        storage: [{ name: "disk", host: "st", type: "iscsi", portal: "10.30.1.5", iqn: "iqn.2015-02.com.example:disk", sizeMiB: 64 }],
+        vms: [{
+            name: "vm2", host: "r1", memoryMiB: 128, disk: { storage: "disk" },
+            // On ssh hosts the guest's files are named: wanlab's own image exists only on this machine.
+            image: { kernel: "/srv/wanlab/vmlinuz", initrd: "/srv/wanlab/initrd.img" },
+            interfaces: [{ bridge: "br0", mac: "52:54:00:00:02:01", address: "10.30.1.100/24" }],
+        }],
+        migration: { vm: "vm2", from: "r1", to: "r2", probe: { from: "st", intervalMs: 20 }, port: 49200, bandwidthMiBps: 100, autoConverge: true, maxDowntimeMs: 50 },
+    });
+    let built: Awaited<ReturnType<typeof build>>;
+    before(async () => {
+        const v = validateDocument(doc());
+        assert.deepEqual(v.errors, []);
+        built = await build("remote-vm", v.spec!);
+    });
+
+    it("uses the system's Open vSwitch (kernel datapath) and libvirtd: checks, no daemons or config files", () => {
+        for (const h of ["r1", "r2"]) {
+            const ovs = built.byName(`${h}-ovs`);
+            assert.equal(ovs.type, "command:remote:Command");
+            assert.match(ovs.inputs.create, /^ovs-vsctl --timeout=10 show >\/dev\/null \|\|/);
+            assert.doesNotMatch(ovs.inputs.create, /ovsdb-server|ovs-vswitchd/);
+            assert.equal(built.byName(`${h}-bridge-br0`).inputs.environment.DATAPATH, "system");
+            assert.match(built.byName(`${h}-libvirtd`).inputs.create, /^virsh -c qemu:\/\/\/system version >\/dev\/null \|\|/);
+        }
+        assert.deepEqual(built.commands.filter((c) => /-file-|-secret-/.test(c.name)).map((c) => c.name), []);
+        assert.equal(built.lab.hypervisors.r1.uri, "qemu+ssh://root@192.0.2.21/system");
+        assert.equal(built.lab.hypervisors.r2.uri, "qemu+ssh://lab@192.0.2.22/system");
+        assert.ok(built.commands.every((c) => c.type === "command:remote:Command"), "ssh hosts use remote commands only");
+    });
+
+    it("without CHAP: a plain target environment and a disk without auth", () => {
+        const target = built.byName("st-iscsi-disk");
+        assert.ok(!pulumi.runtime.isRpcSecret(target.inputs.environment));
+        assert.deepEqual([target.inputs.environment.CHAP_USER, target.inputs.environment.CHAP_PASSWORD], ["", ""]);
+        assert.equal(target.inputs.environment.PORTAL, "10.30.1.5");
+        const xml: string = built.byName("r1-vm-vm2").inputs.stdin;
+        assert.ok(xml.includes("<source protocol='iscsi' name='iqn.2015-02.com.example:disk/1'>"), xml);
+        assert.doesNotMatch(xml, /<auth /);
+        assert.ok(xml.includes("<kernel>/srv/wanlab/vmlinuz</kernel>\n    <initrd>/srv/wanlab/initrd.img</initrd>"), xml);
+        assert.equal(built.byName("r1-vm-vm2").inputs.environment.URIS, "qemu+ssh://root@192.0.2.21/system qemu+ssh://lab@192.0.2.22/system");
+    });
+
+    it("the migration's options, port and limits reach its environment", () => {
+        const e = built.byName("st-migrate-vm2").inputs.environment;
+        assert.deepEqual([e.SRC_URI, e.DST_URI, e.MIGRATE_URI], ["qemu+ssh://root@192.0.2.21/system", "qemu+ssh://lab@192.0.2.22/system", "tcp://10.30.2.10:49200"]);
+        assert.deepEqual([e.OPTIONS, e.MAX_DOWNTIME_MS, e.INTERVAL_MS, e.INTERVAL_S], ["--bandwidth 100 --auto-converge", "50", "20", "0.020"]);
+    });
+});
+
 describe("sections that validate but are not built yet", () => {
-    const withVms = () => {
-        const { spec, errors } = validateDocument({
-            name: "vms",
-            hosts: [{ name: "h1", transport: "emulated", roles: ["hypervisor"] }],
-            bridges: [{ name: "br0", host: "h1" }],
-            vms: [{ name: "vm1", host: "h1", memoryMiB: 256, interfaces: [{ bridge: "br0", mac: "52:54:00:00:00:01" }] }],
-        });
+    // A GRE tunnel and an LIO target: valid in the schema, no component for them yet.
+    const doc = (tunnelType: "gre" | "vxlan", implementation: "lio" | "tgt") => ({
+        name: "unbuilt",
+        hosts: [{ name: "h1", transport: "emulated", roles: ["storage"] }, { name: "h2", transport: "emulated" }],
+        links: [{ name: "wan", subnet: "10.10.0.0/30", ends: [
+            { host: "h1", interface: "eth0", address: "10.10.0.1/30" },
+            { host: "h2", interface: "eth0", address: "10.10.0.2/30" },
+        ] }],
+        bridges: [{ name: "br1", host: "h1" }, { name: "br1", host: "h2" }],
+        tunnels: [{ name: "t1", type: tunnelType, ...(tunnelType === "vxlan" ? { vni: 7 } : {}), endpoints: [
+            { host: "h1", interface: "t0", bridge: "br1", remotes: ["10.10.0.2"] },
+            { host: "h2", interface: "t0", bridge: "br1", remotes: ["10.10.0.1"] },
+        ] }],
+        storage: [{ name: "disk", host: "h1", type: "iscsi", implementation, portal: "10.10.0.1", iqn: "iqn.2015-02.com.example:disk", sizeMiB: 16 }],
+    });
+    const spec = (tunnelType: "gre" | "vxlan", implementation: "lio" | "tgt") => {
+        const { spec, errors } = validateDocument(doc(tunnelType, implementation));
         assert.deepEqual(errors, []);
         return spec!;
     };
 
-    it("unbuiltSections names each such part", () => {
-        assert.deepEqual(labModule.unbuiltSections(withVms()), ["/bridges", "/vms"]);
+    it("unbuiltSections names non-vxlan tunnels and non-tgt storage, nothing else", () => {
+        assert.deepEqual(labModule.unbuiltSections(spec("gre", "lio")), ["/tunnels/0/type", "/storage/0/implementation"]);
+        assert.deepEqual(labModule.unbuiltSections(spec("gre", "tgt")), ["/tunnels/0/type"]);
+        assert.deepEqual(labModule.unbuiltSections(spec("vxlan", "lio")), ["/storage/0/implementation"]);
+        assert.deepEqual(labModule.unbuiltSections(spec("vxlan", "tgt")), []);
         assert.deepEqual(labModule.unbuiltSections(loadSpec(path.join(ROOT, "stacks", "local.yaml"))), []);
     });
 
-    it("a spec with a vms section makes the Lab throw a RunError naming /vms, before any command", async () => {
+    it("such a spec makes the Lab throw a RunError naming those parts, before any command", async () => {
         const start = registered.length;
-        assert.throws(() => new labModule.Lab("vms", { spec: withVms(), stack: STACK }), (err: unknown) => {
+        assert.throws(() => new labModule.Lab("unbuilt", { spec: spec("gre", "lio"), stack: STACK }), (err: unknown) => {
             assert.ok(pulumi.RunError.isInstance(err), `not a RunError: ${err}`);
             assert.equal((err as Error).message,
-                "these parts of the stack file are valid but not built by this version yet: /bridges, /vms");
+                "these parts of the stack file are valid but not built by this version yet: /tunnels/0/type, /storage/0/implementation");
             return true;
         });
-        // Only /vms, even without a bridge (the Lab does not validate, it only refuses).
-        const vmsOnly: LabSpec = { ...withVms(), bridges: [] };
-        assert.throws(() => new labModule.Lab("vms-only", { spec: vmsOnly, stack: STACK }),
-            { message: "these parts of the stack file are valid but not built by this version yet: /vms" });
+        assert.throws(() => new labModule.Lab("unbuilt-lio", { spec: spec("vxlan", "lio"), stack: STACK }),
+            { message: "these parts of the stack file are valid but not built by this version yet: /storage/0/implementation" });
         await settle();
         const after = registered.slice(start);
-        assert.ok(after.every((r) => r.type === "wanlab:Lab"), `registered: ${after.map((r) => r.type).join(", ")}`);
+        assert.ok(after.length > 0 && after.every((r) => r.type === "wanlab:Lab"), `registered: ${after.map((r) => r.type).join(", ")}`);
+    });
+
+    it("the same spec with a vxlan tunnel and tgt storage builds both", async () => {
+        const built = await build("built", spec("vxlan", "tgt"));
+        assert.deepEqual(built.commands.filter((c) => /-vxlan-|-iscsi-/.test(c.name)).map((c) => c.name).sort(),
+            ["h1-iscsi-disk", "h1-vxlan-t0", "h2-vxlan-t0"]);
+        assert.deepEqual([built.byName("h1-vxlan-t0").inputs.environment.REMOTE, built.byName("h1-vxlan-t0").inputs.environment.VNI], ["10.10.0.2", "7"]);
+        // No VMs: no hypervisor, whatever the roles.
+        assert.deepEqual(Object.keys(built.lab.hypervisors), []);
+    });
+});
+
+describe("the CHAP password from config", () => {
+    it("a missing wanlab:chapPassword fails the lab at construction, naming the key, before storage is built", async () => {
+        const start = registered.length;
+        pulumi.runtime.setAllConfig({ [`${PROJECT}:key1`]: KEY }, [`${PROJECT}:key1`]);
+        try {
+            assert.throws(() => new labModule.Lab("nochap", { spec: loadSpec(path.join(ROOT, "stacks", "local.yaml")), stack: STACK }),
+                /Missing required configuration variable 'wanlab:chapPassword'[\s\S]*pulumi config set --secret wanlab:chapPassword/);
+        } finally {
+            pulumi.runtime.setAllConfig(CONFIG, SECRET_KEYS);
+            // What the failed Lab registered before it threw must not reach a later build.
+            await settle();
+        }
+        const after = registered.slice(start);
+        assert.ok(after.some((r) => r.name === "host1-preflight"), "the Lab got as far as the hosts");
+        // Nothing that would use the password was registered: no target, hypervisor or VM.
+        const late = after.filter((r) => /^wanlab:(storage|compute|experiment):/.test(r.type) || /-(iscsi|secret|vm|libvirtd)-?/.test(r.name));
+        assert.deepEqual(late.map((r) => r.name), []);
     });
 });
 
