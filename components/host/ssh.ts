@@ -3,7 +3,8 @@
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { HostSpec } from "../../lib/spec";
-import { CommandArgs, Host } from "./host";
+import { script } from "../../lib/shell";
+import { asArray, CommandArgs, FileArgs, Host } from "./host";
 
 export interface SshHostArgs {
     spec: HostSpec;
@@ -31,6 +32,31 @@ export class SshHost extends Host {
         this.connection = sshConnection(args.spec);
         this.ready = args.preflights;
         this.registerOutputs({ address: args.spec.ssh!.address });
+    }
+
+    /**
+     * Files go over SFTP (remote.CopyToRemote) to a staging path, then a command moves them
+     * into place with their mode, and removes them on delete (CopyToRemote alone does not).
+     */
+    file(name: string, args: FileArgs, opts: pulumi.CustomResourceOptions = {}): pulumi.CustomResource {
+        // Under root's home (the lab logs in as root), not a world-readable /tmp.
+        const staging = `/root/.wanlab-staging/${name}`;
+        const copy = new command.remote.CopyToRemote(`${this.name}-upload-${name}`, {
+            connection: this.connection,
+            source: pulumi.output(args.content).apply((c) => new pulumi.asset.StringAsset(c)),
+            remotePath: staging,
+        }, { parent: this, ...opts, dependsOn: [...this.ready, ...asArray(opts.dependsOn)] });
+        return this.command(`file-${name}`, {
+            create: script(
+                'mkdir -p "$(dirname "$FILE")"',
+                'chmod "$MODE" "$STAGING"',
+                'mv -f "$STAGING" "$FILE"',
+            ),
+            delete: 'rm -f "$FILE"',
+            environment: { FILE: args.path, MODE: args.mode ?? "0600", STAGING: staging },
+            // New content is a new upload: move it into place again.
+            triggers: [copy.id],
+        }, { ...opts, dependsOn: [copy, ...asArray(opts.dependsOn)] });
     }
 
     protected runCommand(name: string, args: CommandArgs, opts: pulumi.CustomResourceOptions) {

@@ -839,6 +839,27 @@ describe("Lab with ssh hosts", () => {
     });
 });
 
+describe("files on ssh hosts", () => {
+    it("go over SFTP (CopyToRemote) to a private staging path, then a command moves them into place and removes them on delete", async () => {
+        const start = registered.length;
+        const host = new sshModule.SshHost({ spec: {
+            name: "r9", transport: "ssh", roles: [], accel: "auto",
+            ssh: { address: "192.0.2.99", port: 22, user: "root", privateKey: { config: "key1" } },
+        }, preflights: [] });
+        host.file("motd", { path: "/etc/motd", content: pulumi.secret("hello"), mode: "0644" });
+        await settle();
+        const mine = registered.slice(start);
+        const copy = mine.find((r) => r.type === "command:remote:CopyToRemote");
+        assert.ok(copy, mine.map((r) => r.type).join(", "));
+        assert.equal(copy.name, "r9-upload-motd");
+        assert.equal(copy.inputs.remotePath, "/root/.wanlab-staging/motd");
+        const place = mine.find((r) => r.name === "r9-file-motd")!;
+        assert.deepEqual(place.inputs.environment, { FILE: "/etc/motd", MODE: "0644", STAGING: "/root/.wanlab-staging/motd" });
+        assert.equal(place.inputs.delete, 'rm -f "$FILE"');
+        assert.ok(place.dependencies.includes(copy.urn), "moves the file only after the upload");
+    });
+});
+
 describe("Lab with ssh hypervisors and storage without CHAP", () => {
     const ssh = (address: string, extra: object = {}) => ({ address, privateKey: { config: "key1" }, ...extra });
     const doc = () => ({
