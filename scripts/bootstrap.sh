@@ -64,11 +64,19 @@ else
       github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) >&2
     log "built $BIN/pulumi in $(( $(date +%s) - start ))s"
   fi
-  # The language host and the command provider: ours, unless real ones are installed.
-  for plugin in pulumi-language-nodejs pulumi-resource-command; do
-    ln -sfn "$ROOT/tools/engine/bin/$plugin" "$BIN/$plugin"
-  done
+  # The language host sits beside the CLI, where the engine looks for it first.
+  ln -sfn "$ROOT/tools/engine/bin/pulumi-language-nodejs" "$BIN/pulumi-language-nodejs"
 fi
+
+# The command provider, installed as a plugin of the version @pulumi/command asks for
+# (in the project's PULUMI_HOME), unless a real one is installed there already.
+CMD_VERSION=$(node -p 'require("./package.json").dependencies["@pulumi/command"]')
+PLUGIN_DIR="$ROOT/.tools/pulumi-home/plugins/resource-command-v$CMD_VERSION"
+if [ ! -e "$PLUGIN_DIR/pulumi-resource-command" ]; then
+  mkdir -p "$PLUGIN_DIR"
+  ln -sfn "$ROOT/tools/engine/bin/pulumi-resource-command" "$PLUGIN_DIR/pulumi-resource-command"
+fi
+rm -f "$BIN/pulumi-resource-command"   # an older bootstrap put it on PATH
 
 # --- Guest image ---------------------------------------------------------------------
 # A small Linux guest from Debian packages, cached in .cache/images/guest.
