@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadSpec, SpecValidationError } from "./lib/spec";
 import { Lab } from "./components/lab";
 import { EmulatedHost } from "./components/host/emulated";
+import { PROFILES } from "./lib/wan-profiles";
 
 const config = new pulumi.Config("wanlab");
 const specFile = config.require("spec");
@@ -26,13 +27,24 @@ function direction(): "forward" | "back" {
     return d;
 }
 
+function wanProfile(): string | undefined {
+    const p = config.get("wanProfile");
+    if (p !== undefined && !(p in PROFILES)) {
+        throw new pulumi.RunError(`wanlab:wanProfile '${p}' is not a profile: use one of ${Object.keys(PROFILES).join(", ")}`);
+    }
+    return p;
+}
+
 const spec = load();
 const stack = pulumi.getStack();
+const profileOverride = wanProfile();
 const lab = new Lab(spec.name, {
     spec, stack,
     // The migration's trigger: `pulumi config set wanlab:migrationRun N && pulumi up`.
     migrationRun: config.getNumber("migrationRun") ?? 1,
     migrationDirection: direction(),
+    // WAN profile for this run: `pulumi config set wanlab:wanProfile trans-atlantic && pulumi up`.
+    wanProfile: profileOverride,
 });
 
 export const experiment = spec.name;
@@ -66,3 +78,10 @@ if (lab.migration && !pulumi.runtime.isDryRun()) {
         fs.writeFileSync(path.join(dir, `migration-${r.run}-${r.from}-${r.to}.json`), JSON.stringify(r, null, 2) + "\n");
     });
 }
+
+// The WAN profile in force and what each router interface applies.
+export const wan = spec.wan && {
+    profile: profileOverride ?? (typeof spec.wan.profile === "string" ? spec.wan.profile : "custom"),
+    mode: spec.wan.mode,
+    netem: lab.wan!.applied || "none",
+};

@@ -14,6 +14,7 @@ import { preflight } from "./host/preflight";
 import { OpenVSwitch } from "./network/ovs";
 import { Bridge } from "./network/bridge";
 import { VxlanTunnel } from "./network/vxlan";
+import { Netem } from "./network/netem";
 import { IscsiTarget } from "./storage/iscsi-target";
 import { Hypervisor } from "./compute/hypervisor";
 import { VirtualMachine } from "./compute/virtual-machine";
@@ -27,6 +28,8 @@ export interface LabArgs {
     /** The migration trigger: run N of the migration (0: do not migrate). */
     migrationRun?: number;
     migrationDirection?: "forward" | "back";
+    /** Overrides the stack file's WAN profile (wanlab:wanProfile). */
+    wanProfile?: string;
 }
 
 /** Parts of the schema that validate today but have no component yet. */
@@ -44,6 +47,7 @@ export class Lab extends pulumi.ComponentResource {
     readonly hypervisors: Record<string, Hypervisor> = {};
     readonly vms: Record<string, VirtualMachine> = {};
     readonly migration?: Migration;
+    readonly wan?: Netem;
 
     constructor(name: string, args: LabArgs, opts?: pulumi.ComponentResourceOptions) {
         super("wanlab:Lab", name, {}, opts);
@@ -54,7 +58,7 @@ export class Lab extends pulumi.ComponentResource {
         }
         const child = { parent: this };
 
-        const preflights = spec.hosts.map((h) => preflight(h, requirementsFor(spec, h), child));
+        const preflights = spec.hosts.map((h) => preflight(h, requirementsFor(spec, h, args.wanProfile), child));
         for (const h of spec.hosts) {
             this.hosts[h.name] = h.transport === "emulated"
                 ? new EmulatedHost({ spec: h, stack, preflights }, child)
@@ -97,6 +101,12 @@ export class Lab extends pulumi.ComponentResource {
         for (const t of spec.tunnels) {
             const tunnel = new VxlanTunnel(t, t.endpoints.map((e) => bridgeOf(e.host, e.bridge)), child);
             network.push(...tunnel.resources);
+        }
+
+        // The WAN: NetEm on the router's site-facing interfaces, once they are up.
+        if (spec.wan) {
+            this.wan = new Netem(spec.wan, args.wanProfile ?? spec.wan.profile, this.hosts[spec.wan.router], [...network], child);
+            network.push(...this.wan.resources);
         }
 
         // Shared storage, hypervisors with the storage's CHAP secret, and the VMs.

@@ -2,6 +2,7 @@
 // Each kernel feature is probed in a throwaway network namespace (`unshare --net`), so a
 // probe asks the kernel itself and leaves nothing behind.
 import type { HostSpec, LabSpec } from "./spec";
+import { netemArgs, perInterface, PROFILES } from "./wan-profiles";
 
 export interface Feature { probe: string; hint: string }
 
@@ -48,7 +49,7 @@ export const KERNEL_FEATURES: Record<string, Feature> = {
 export interface Requirements { binaries: string[]; kernel: string[] }
 
 /** What each host needs, derived from the parts of the spec that use it. */
-export function requirementsFor(spec: LabSpec, host: HostSpec): Requirements {
+export function requirementsFor(spec: LabSpec, host: HostSpec, wanProfile?: string): Requirements {
     const bins = new Set<string>(["sh", "ip"]);
     const kernel = new Set<string>();
     const add = (...b: string[]) => b.forEach((x) => bins.add(x));
@@ -83,5 +84,12 @@ export function requirementsFor(spec: LabSpec, host: HostSpec): Requirements {
     if (spec.migration?.probe.from === name) add("virsh", "ping", "awk", "timeout", "mktemp");
     if (spec.checks.some((c) => c.from === name)) add("ping");
     if (host.forwarding ?? host.roles.includes("router")) add("sysctl");
+    if (spec.wan?.router === name) {
+        add("tc");
+        // NetEm only where the profile adds something: a campus lab runs on any kernel.
+        const p = wanProfile ?? spec.wan.profile;
+        const params = typeof p === "string" ? PROFILES[p] : p;
+        if (netemArgs(perInterface(params, spec.wan.mode)).length) kernel.add("sch_netem");
+    }
     return { binaries: [...bins].sort(), kernel: [...kernel].sort() };
 }

@@ -196,6 +196,16 @@ export function semanticErrors(spec: LabSpec): SpecError[] {
         if (vm && !vm.interfaces[0].address) err("/migration/vm", `VM '${m.vm}' needs an address on its first interface for the probe`);
     }
 
+    // WAN emulation: on a router, on interfaces it has.
+    if (spec.wan) {
+        const w = spec.wan;
+        if (hostRef("/wan/router", w.router) && !(hosts.get(w.router)!.forwarding ?? hosts.get(w.router)!.roles.includes("router")))
+            err("/wan/router", `host '${w.router}' does not forward: give it the role 'router'`);
+        w.interfaces.forEach((ifname, i) => {
+            if (hosts.has(w.router) && !ifaces.has(`${w.router}/${ifname}`)) err(`/wan/interfaces/${i}`, `no interface '${ifname}' on host '${w.router}'`);
+        });
+    }
+
     spec.checks.forEach((c, i) => hostRef(`/checks/${i}/from`, c.from));
     return errors;
 }

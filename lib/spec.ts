@@ -47,6 +47,12 @@ export interface MigrationSpec {
     port?: number; bandwidthMiBps?: number; maxDowntimeMs?: number;
     autoConverge: boolean; postCopy: boolean; timeoutS: number;
 }
+export interface WanSpec {
+    router: string;
+    interfaces: string[];
+    profile: string | import("./wan-profiles").NetemParams;
+    mode: import("./wan-profiles").WanMode;
+}
 export interface CheckSpec { name?: string; from: string; to: string; count: number; waitS: number }
 
 export interface LabSpec {
@@ -60,6 +66,7 @@ export interface LabSpec {
     storage: StorageSpec[];
     vms: VmSpec[];
     migration?: MigrationSpec;
+    wan?: WanSpec;
     checks: CheckSpec[];
 }
 

@@ -96,7 +96,7 @@ async function settle() {
 }
 
 /** Build a Lab and return what it registered. */
-async function build(name: string, spec: LabSpec, extra: { migrationRun?: number; migrationDirection?: "forward" | "back" } = {}) {
+async function build(name: string, spec: LabSpec, extra: { migrationRun?: number; migrationDirection?: "forward" | "back"; wanProfile?: string } = {}) {
     const start = registered.length;
     const lab = new labModule.Lab(name, { spec, stack: STACK, ...extra });
     await settle();
@@ -324,6 +324,7 @@ describe("Lab for stacks/local.yaml", () => {
             "wanlab:network:Bridge::host2-br0",
             "wanlab:network:Bridge::host2-br1",
             "wanlab:network:Bridge::router-ovl",
+            "wanlab:network:Netem::router-wan",
             "wanlab:network:OpenVSwitch::host1",
             "wanlab:network:OpenVSwitch::host2",
             "wanlab:network:VxlanTunnel::overlay",
@@ -338,7 +339,8 @@ describe("Lab for stacks/local.yaml", () => {
             "host2-file-libvirtd-conf", "host2-file-qemu-conf", "host2-libvirtd", "host2-namespace", "host2-ovs",
             "host2-port-br0-eth0", "host2-preflight", "host2-route-192-168-1-0-24", "host2-route-192-168-5-0-24",
             "host2-secret-shared", "host2-vxlan-vx1",
-            "router-bridge-ovl", "router-ip-forward", "router-namespace", "router-preflight", "router-vxlan-vx0",
+            "router-bridge-ovl", "router-ip-forward", "router-namespace", "router-netem-eth1", "router-netem-eth2",
+            "router-preflight", "router-vxlan-vx0",
             "site1-wan-veth", "site2-wan-veth",
             "storage-check-client-to-host1", "storage-check-client-to-host2", "storage-check-client-to-vm",
             "storage-iscsi-shared", "storage-lan-veth", "storage-migrate-vm1", "storage-namespace", "storage-preflight",
@@ -368,7 +370,7 @@ describe("Lab for stacks/local.yaml", () => {
         // host1 also sends the host1-to-host2 pings.
         assertPreflight(built.byName("host1-preflight"), "host1", sorted(emulated, ovs, hypervisor, ["ping"]), hvKernel);
         assertPreflight(built.byName("host2-preflight"), "host2", sorted(emulated, ovs, hypervisor), hvKernel);
-        assertPreflight(built.byName("router-preflight"), "router", sorted(emulated, ["bridge", "sysctl"]),
+        assertPreflight(built.byName("router-preflight"), "router", sorted(emulated, ["bridge", "sysctl", "tc"]),
             ["bridge", "mntns", "netns", "veth", "vxlan"]);
         // storage: the tgt target, and as the migration's probe virsh, timeout and awk (and ping, mktemp).
         assertPreflight(built.byName("storage-preflight"), "storage",
@@ -647,13 +649,13 @@ describe("Lab for stacks/local.yaml", () => {
     describe("ordering (explicit dependencies sent to the engine)", () => {
         const preflights = hosts.map((h) => `${h}-preflight`).sort();
         const network = () => built.commands.map((c) => c.name)
-            .filter((n) => /-(veth|ip-forward)$|-(bridge|port|vxlan|route)-/.test(n)).sort();
+            .filter((n) => /-(veth|ip-forward)$|-(bridge|port|vxlan|route|netem)-/.test(n)).sort();
         const deps = (n: string) => built.depsOf(built.byName(n));
         const includesAll = (have: string[], want: string[], what: string) =>
             assert.deepEqual(want.filter((w) => !have.includes(w)), [], `${what} does not wait for these`);
 
         it("every namespace waits for every host's preflight, and every command in a host for its namespace", () => {
-            assert.equal(network().length, 21, "the network this test expects: 3 veth, forwarding, 5 bridges, 2 ports, 3 vxlan, 7 routes");
+            assert.equal(network().length, 23, "the network this test expects: 3 veth, forwarding, 5 bridges, 2 ports, 3 vxlan, 7 routes, 2 netem");
             for (const h of hosts) assert.deepEqual(deps(`${h}-namespace`), preflights, h);
             for (const c of built.commands) {
                 const h = hosts.find((x) => JSON.stringify(c.inputs.interpreter) === JSON.stringify(nsenter(x)));
@@ -745,12 +747,24 @@ describe("Lab for stacks/local.yaml: migration run and direction", () => {
         assert.deepEqual(duplicates(built.resources), []);
     });
 
+    it("the WAN profile: campus adds no NetEm; wanlab:wanProfile trans-pacific sets it on both site-facing interfaces", async () => {
+        const campus = await build("local-campus", spec(), { migrationRun: 0 });
+        assert.deepEqual(campus.byName("router-netem-eth1").inputs.environment, { IF: "eth1", NETEM: "", PROFILE: "campus" });
+        const far = await build("local-far", spec(), { migrationRun: 0, wanProfile: "trans-pacific" });
+        for (const ifname of ["eth1", "eth2"]) {
+            assert.deepEqual(far.byName(`router-netem-${ifname}`).inputs.environment,
+                { IF: ifname, NETEM: "delay 160ms 20ms distribution pareto", PROFILE: "trans-pacific" });
+        }
+        assert.match(far.byName("router-preflight").inputs.create, /kernel feature '\\''sch_netem'\\''/);
+        assert.doesNotMatch(campus.byName("router-preflight").inputs.create, /sch_netem/);
+    });
+
     it("run 0: no migration resource, the rest of the lab unchanged", async () => {
         const built = await build("local-norun", spec(), { migrationRun: 0 });
         assert.equal(built.lab.migration, undefined);
         assert.equal(built.resources.filter((r) => r.type === "wanlab:experiment:Migration").length, 0);
         assert.deepEqual(built.commands.filter((c) => c.name.includes("migrate")).map((c) => c.name), []);
-        assert.equal(built.commands.length, 45, "every other command of local.yaml is still there");
+        assert.equal(built.commands.length, 47, "every other command of local.yaml is still there");
         assert.equal(built.byName("host1-vm-vm1").inputs.environment.VM, "vm1");
         assert.equal(built.byName("storage-check-client-to-vm").inputs.environment.TARGET, "10.0.0.100");
     });
