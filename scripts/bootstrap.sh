@@ -78,10 +78,12 @@ if [ ! -e "$PLUGIN_DIR/pulumi-resource-command" ]; then
 fi
 rm -f "$BIN/pulumi-resource-command"   # an older bootstrap put it on PATH
 
-# --- Guest image ---------------------------------------------------------------------
-# A small Linux guest from Debian packages, cached in .cache/images/guest.
+# --- Images ---------------------------------------------------------------------------
+# From Debian packages, cached in .cache/images: the small Linux guest that migrates, and
+# the router appliance (a kernel with NetEm, GRE, IPv6 tunnels, OVS; iproute2, sshd).
 [ -n "$(apt-cache depends linux-image-amd64 2>/dev/null)" ] || apt-get update -qq >&2
 bash scripts/image.sh guest
+bash scripts/image.sh router
 
 # --- Environment ----------------------------------------------------------------------
 # A local file backend inside the project and a passphrase secrets provider: no account,
