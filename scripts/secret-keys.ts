@@ -2,11 +2,18 @@
 //   tsx scripts/secret-keys.ts STACK [chap|ssh]
 import * as fs from "node:fs";
 import * as yaml from "js-yaml";
-import { loadSpec } from "../lib/spec";
+import { loadSpec, SpecValidationError } from "../lib/spec";
 
 const [stack, kind] = process.argv.slice(2);
 const cfg = yaml.load(fs.readFileSync(`Pulumi.${stack}.yaml`, "utf8")) as any;
-const spec = loadSpec(cfg.config["wanlab:spec"]);
+let spec;
+try {
+    spec = loadSpec(cfg.config["wanlab:spec"]);
+} catch (err) {
+    if (!(err instanceof SpecValidationError)) throw err;
+    console.error(err.message);
+    process.exit(1);
+}
 const keys = new Set<string>();
 if (!kind || kind === "chap") spec.storage.forEach((s) => s.chap && keys.add(s.chap.password.config));
 if (!kind || kind === "ssh") spec.hosts.forEach((h) => h.ssh && keys.add(h.ssh.privateKey.config));

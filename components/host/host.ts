@@ -4,7 +4,7 @@
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostSpec } from "../../lib/spec";
-import { quote, script } from "../../lib/shell";
+import { script } from "../../lib/shell";
 
 export interface CommandArgs {
     /** Runs on create, and again on update when no `update` is given. Must be safe to run twice. */
@@ -86,9 +86,4 @@ export abstract class Host extends pulumi.ComponentResource {
 export function asArray<T>(x: T | T[] | undefined | pulumi.Input<T[]>): any[] {
     if (x === undefined) return [];
     return Array.isArray(x) ? x : [x];
-}
-
-/** For messages: the host's name as the user wrote it, quoted. */
-export function hostLabel(spec: HostSpec): string {
-    return `host ${quote(spec.name)}`;
 }
