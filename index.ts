@@ -6,6 +6,7 @@ import * as pulumi from "@pulumi/pulumi";
 import { loadSpec, SpecValidationError } from "./lib/spec";
 import { Lab } from "./components/lab";
 import { EmulatedHost } from "./components/host/emulated";
+import { ApplianceHost } from "./components/host/appliance";
 import { PROFILES } from "./lib/wan-profiles";
 
 const config = new pulumi.Config("wanlab");
@@ -54,7 +55,9 @@ export const hosts = Object.fromEntries(spec.hosts.map((h) => {
         transport: h.transport,
         site: h.site ?? null,
         roles: h.roles,
-        ...(host instanceof EmulatedHost ? { netns: host.netns } : { address: h.ssh!.address }),
+        ...(host instanceof EmulatedHost ? { netns: host.netns }
+            : host instanceof ApplianceHost ? { netns: host.shell.netns, appliance: h.appliance!.image }
+                : { address: h.ssh!.address }),
     }];
 }));
 export const links = Object.fromEntries(spec.links.map((l) => [l.name, {

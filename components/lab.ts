@@ -9,6 +9,7 @@ import { requirementsFor } from "../lib/features";
 import { Host } from "./host/host";
 import { EmulatedHost } from "./host/emulated";
 import { SshHost } from "./host/ssh";
+import { ApplianceHost } from "./host/appliance";
 import { Link } from "./host/link";
 import { preflight } from "./host/preflight";
 import { OpenVSwitch } from "./network/ovs";
@@ -60,9 +61,10 @@ export class Lab extends pulumi.ComponentResource {
 
         const preflights = spec.hosts.map((h) => preflight(h, requirementsFor(spec, h, args.wanProfile), child));
         for (const h of spec.hosts) {
-            this.hosts[h.name] = h.transport === "emulated"
-                ? new EmulatedHost({ spec: h, stack, preflights }, child)
-                : new SshHost({ spec: h, preflights }, child);
+            const interfaces = spec.links.flatMap((l) => l.ends.filter((e) => e.host === h.name).map((e) => e.interface));
+            this.hosts[h.name] = h.appliance ? new ApplianceHost({ spec: h, stack, preflights, interfaces }, child)
+                : h.transport === "emulated" ? new EmulatedHost({ spec: h, stack, preflights }, child)
+                    : new SshHost({ spec: h, preflights }, child);
         }
 
         // Open vSwitch where a host has an OVS bridge, then the bridges.

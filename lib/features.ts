@@ -54,6 +54,13 @@ export function requirementsFor(spec: LabSpec, host: HostSpec, wanProfile?: stri
     const kernel = new Set<string>();
     const add = (...b: string[]) => b.forEach((x) => bins.add(x));
     const name = host.name;
+    if (host.appliance) {
+        // This machine boots the VM and wires its NICs; what runs inside is the image's,
+        // whose kernel has every feature (test/lab/appliance-image.test.ts).
+        add("nsenter", "unshare", "mountpoint", "umount", "mount", "ethtool", "qemu-system-x86_64", "socat", "ssh-keygen", "ss", "setsid", "base64");
+        kernel.add("netns").add("mntns").add("veth").add("tun").add("bridge");
+        return { binaries: [...bins].sort(), kernel: [...kernel].sort() };
+    }
     if (host.transport === "emulated") {
         add("nsenter", "unshare", "mountpoint", "umount", "mount");
         kernel.add("netns").add("mntns");

@@ -36,6 +36,8 @@ export function semanticErrors(spec: LabSpec): SpecError[] {
 
     spec.hosts.forEach((h, i) => {
         if (h.site !== undefined && !sites.has(h.site)) err(`/hosts/${i}/site`, `unknown site '${h.site}'`);
+        if (h.appliance && h.transport !== "emulated") err(`/hosts/${i}/appliance`, "an appliance runs on this machine: give the host transport 'emulated'");
+        if (h.appliance && h.roles.includes("hypervisor")) err(`/hosts/${i}/appliance`, "a hypervisor cannot run as an appliance (a router or a service can)");
     });
 
     // Interface names are unique per host, whichever section defines them.

@@ -24,6 +24,7 @@ export interface HostSpec {
     routes?: RouteSpec[];
     forwarding?: boolean;
     accel: "auto" | "kvm" | "tcg";
+    appliance?: { image: "router"; memoryMiB: number; key: SecretRef };
 }
 export interface LinkEnd { host: string; interface: string; address?: string; bridge?: string }
 export interface LinkSpec { name: string; subnet: string; mtu: number; ends: [LinkEnd, LinkEnd] }

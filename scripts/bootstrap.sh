@@ -16,7 +16,7 @@ log() { printf '[bootstrap] %s\n' "$*" >&2; }
 # built with (cpio, gzip).
 DEB_PACKAGES=(iproute2 iputils-ping util-linux procps ethtool openssh-server openssh-client kmod
   openvswitch-switch libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-  qemu-system-x86 qemu-block-extra qemu-utils tgt cpio gzip gawk)
+  qemu-system-x86 qemu-block-extra qemu-utils tgt cpio gzip gawk socat iperf3)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -11,7 +11,8 @@ const rows = (cells: string[][]) => {
 console.log(`\nLab '${out.experiment}'`);
 console.log("\nHosts");
 console.log(rows([["host", "site", "roles", "where"], ...Object.entries<any>(out.hosts).map(([name, h]) => [
-    name, h.site ?? "-", h.roles.join(",") || "-", h.transport === "emulated" ? `netns ${h.netns}` : `ssh ${h.address}`,
+    name, h.site ?? "-", h.roles.join(",") || "-",
+    h.appliance ? `appliance (${h.appliance} image) in netns ${h.netns}` : h.transport === "emulated" ? `netns ${h.netns}` : `ssh ${h.address}`,
 ])]));
 console.log("\nLinks");
 console.log(rows([["link", "subnet", "ends"], ...Object.entries<any>(out.links).map(([name, l]) => [name, l.subnet, l.ends.join("  <->  ")])]));

@@ -9,6 +9,8 @@ import { asArray, CommandArgs, FileArgs, Host } from "./host";
 export interface SshHostArgs {
     spec: HostSpec;
     preflights: pulumi.Resource[];
+    /** Where to connect, for a host without an `ssh` section (an appliance). */
+    connection?: command.types.input.remote.ConnectionArgs;
 }
 
 /** The connection for a host's ssh settings; the key is read as a Pulumi secret. */
@@ -25,13 +27,13 @@ export function sshConnection(spec: HostSpec): command.types.input.remote.Connec
 }
 
 export class SshHost extends Host {
-    private readonly connection: command.types.input.remote.ConnectionArgs;
+    protected readonly connection: command.types.input.remote.ConnectionArgs;
 
-    constructor(args: SshHostArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("wanlab:host:SshHost", args.spec, opts);
-        this.connection = sshConnection(args.spec);
+    constructor(args: SshHostArgs, opts?: pulumi.ComponentResourceOptions, type = "wanlab:host:SshHost") {
+        super(type, args.spec, opts);
+        this.connection = args.connection ?? sshConnection(args.spec);
         this.ready = args.preflights;
-        this.registerOutputs({ address: args.spec.ssh!.address });
+        if (args.spec.ssh) this.registerOutputs({ address: args.spec.ssh.address });
     }
 
     /**
