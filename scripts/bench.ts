@@ -1,5 +1,6 @@
-// npm run bench [-- --runs N --stacks small,local]: for each stack and run, times `up`
-// from nothing (for `local` that includes the VM's boot and migration run 1), a no-op
+// npm run bench [-- --runs N --stacks small,local,local-wan]: for each stack and run, times
+// `up` from nothing (for `local` and `local-wan` that includes the VM's boot and migration
+// run 1; `local-wan` also boots the router appliance and applies intra-eu), a no-op
 // `preview`, one more migration (run 2, back) and `destroy`, on a throwaway state backend,
 // and keeps each migration's measurements. Writes every sample to
 // results/bench-<time>.json and prints the medians.
@@ -8,12 +9,23 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as crypto from "node:crypto";
+import { execFileSync } from "node:child_process";
 import { Engine, ROOT } from "../lib/engine";
 import { loadSpec } from "../lib/spec";
 
-/** Secrets a stack file needs that a benchmark can make up (CHAP passwords). */
-function secretKeys(name: string): string[] {
-    return loadSpec(path.join(ROOT, "stacks", `${name}.yaml`)).storage.flatMap((s) => (s.chap ? [s.chap.password.config] : []));
+/** Secrets a stack file needs that a benchmark can make up: CHAP passwords, appliance keys. */
+function secrets(name: string): Record<string, string> {
+    const spec = loadSpec(path.join(ROOT, "stacks", `${name}.yaml`));
+    const out: Record<string, string> = {};
+    for (const s of spec.storage) if (s.chap) out[s.chap.password.config] = crypto.randomBytes(12).toString("hex");
+    for (const h of spec.hosts) {
+        if (!h.appliance) continue;
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wanlab-bench-key-"));
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "id")]);
+        out[h.appliance.key.config] = fs.readFileSync(path.join(dir, "id"), "utf8");
+        fs.rmSync(dir, { recursive: true, force: true });
+    }
+    return out;
 }
 
 function arg(name: string, fallback: string): string {
@@ -22,7 +34,7 @@ function arg(name: string, fallback: string): string {
 }
 
 const runs = Number(arg("runs", "3"));
-const stacks = arg("stacks", "small,local").split(",");
+const stacks = arg("stacks", "small,local,local-wan").split(",");
 const median = (xs: number[]) => {
     const s = [...xs].sort((a, b) => a - b);
     const m = Math.floor(s.length / 2);
@@ -35,8 +47,8 @@ try {
     for (const name of stacks) {
         const stack = `bench-${name}`;
         engine.initStack(stack, path.join(ROOT, "stacks", `${name}.yaml`));
-        for (const key of secretKeys(name)) {
-            engine.ok(["config", "set", "--secret", "--stack", stack, key, "--", crypto.randomBytes(12).toString("hex")]);
+        for (const [key, value] of Object.entries(secrets(name))) {
+            engine.ok(["config", "set", "--secret", "--stack", stack, key, "--", value]);
         }
         const s: Record<string, number[]> = (samples[name] = {
             up: [], preview: [], migrate: [], destroy: [],

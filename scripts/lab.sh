@@ -14,6 +14,14 @@ for key in $(node --import tsx scripts/secret-keys.ts "$STACK" chap); do
   pulumi config get --stack "$STACK" "$key" >/dev/null 2>&1 \
     || pulumi config set --secret --stack "$STACK" "$key" -- "$(head -c 18 /dev/urandom | base64 | tr -d '/+=')"
 done
+# An appliance's SSH key: generated once per lab and kept as a secret in the stack.
+for key in $(node --import tsx scripts/secret-keys.ts "$STACK" appliance); do
+  if ! pulumi config get --stack "$STACK" "$key" >/dev/null 2>&1; then
+    tmp=$(mktemp -d); ssh-keygen -q -t ed25519 -N '' -C "wanlab $STACK" -f "$tmp/id"
+    pulumi config set --secret --stack "$STACK" "$key" -- "$(cat "$tmp/id")"
+    rm -rf "$tmp"
+  fi
+done
 case "${1:-up}" in
   up)
     pulumi up --yes --skip-preview --stack "$STACK"

@@ -1,5 +1,5 @@
 // Prints the configuration keys of the secrets a stack's experiment file refers to:
-//   tsx scripts/secret-keys.ts STACK [chap|ssh]
+//   tsx scripts/secret-keys.ts STACK [chap|ssh|appliance]
 import * as fs from "node:fs";
 import * as yaml from "js-yaml";
 import { loadSpec, SpecValidationError } from "../lib/spec";
@@ -17,4 +17,5 @@ try {
 const keys = new Set<string>();
 if (!kind || kind === "chap") spec.storage.forEach((s) => s.chap && keys.add(s.chap.password.config));
 if (!kind || kind === "ssh") spec.hosts.forEach((h) => h.ssh && keys.add(h.ssh.privateKey.config));
+if (!kind || kind === "appliance") spec.hosts.forEach((h) => h.appliance && keys.add(h.appliance.key.config));
 console.log([...keys].join("\n"));

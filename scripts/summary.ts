@@ -45,5 +45,6 @@ if (m) {
         ["probe replies", `${m.probe.received} of ${m.probe.sent} every ${m.probe.intervalMs} ms (${m.probe.lost} lost)`],
         ["rtt to the VM before", ms(m.probe.rttBeforeMs)],
     ]));
+    if (!m.probe.answeredAfter) console.log("  WARNING: the VM did not answer the probe after the migration returned");
 }
 console.log("");

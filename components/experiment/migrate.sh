@@ -34,6 +34,7 @@ rc=$?
 set -e
 t1=$(now_ms)
 sleep 1
+t_end=$(now_ms)
 kill -INT "$probe_pid"; wait "$probe_pid" 2>/dev/null || true
 probe_pid=
 
@@ -54,17 +55,23 @@ job_bytes() {
     printf "%.0f", a[1] * m; exit}' "$tmp/job"
 }
 
-# Probe: the longest gap between consecutive replies, and what was sent and received.
-awk -v t0="$t0" -v t1="$t1" '
-  /bytes from/ { gsub(/[\[\]]/, "", $1); t = $1 * 1000; if (prev) { g = t - prev; if (g > gap) { gap = g; at = prev } } prev = t; n++ }
+# Probe: the longest silence between consecutive replies, counting the silence from the
+# last reply to the end of the window (an outage at the end is an outage too), what was
+# sent and received, and whether the VM answered after the migrate command returned.
+awk -v t1="$t1" -v tend="$t_end" '
+  /bytes from/ { gsub(/[\[\]]/, "", $1); t = $1 * 1000; if (prev) { g = t - prev; if (g > gap) { gap = g; at = prev } } prev = t; n++; if (t > t1) after = 1 }
   /packets transmitted/ { sent = $1; recv = $4 }
-  END { printf "%d %d %.1f %.0f\n", sent, recv, gap, at }' "$tmp/probe" > "$tmp/gap"
-read -r sent recv gap gap_at < "$tmp/gap"
+  END {
+    if (!n) { printf "%d %d null null false\n", sent, recv; exit }
+    if (tend - prev > gap) { gap = tend - prev; at = prev }
+    printf "%d %d %.1f %.0f %s\n", sent, recv, gap, at, (after ? "true" : "false")
+  }' "$tmp/probe" > "$tmp/gap"
+read -r sent recv gap gap_at answered < "$tmp/gap"
 
 printf '{"run":%s,"vm":"%s","from":"%s","to":"%s","startedAt":%s,"totalMs":%s,' \
   "$RUN" "$VM" "$SRC_HOST" "$DST_HOST" "$t0" "$((t1 - t0))"
-printf '"probe":{"intervalMs":%s,"sent":%s,"received":%s,"lost":%s,"downtimeMs":%s,"gapStartedAt":%s,"rttBeforeMs":%s},' \
-  "$INTERVAL_MS" "$sent" "$recv" "$((sent - recv))" "$gap" "$gap_at" "${rtt_before:-null}"
+printf '"probe":{"intervalMs":%s,"sent":%s,"received":%s,"lost":%s,"downtimeMs":%s,"gapStartedAt":%s,"answeredAfter":%s,"rttBeforeMs":%s},' \
+  "$INTERVAL_MS" "$sent" "$recv" "$((sent - recv))" "$gap" "$gap_at" "$answered" "${rtt_before:-null}"
 downtime=$(job 'Total downtime'); elapsed=$(job 'Time elapsed')
 processed=$(job_bytes 'Data processed'); memory=$(job_bytes 'Memory total')
 printf '"libvirt":{"downtimeMs":%s,"timeElapsedMs":%s,"dataProcessedBytes":%s,"memoryTotalBytes":%s}}\n' \

@@ -26,7 +26,8 @@ export interface MigrationArgs {
 /** One run's measurements, as migrate.sh prints them. */
 export interface MigrationRecord {
     run: number; vm: string; from: string; to: string; startedAt: number; totalMs: number;
-    probe: { intervalMs: number; sent: number; received: number; lost: number; downtimeMs: number; gapStartedAt: number; rttBeforeMs: number | null };
+    /** downtimeMs includes a silence that lasts to the end of the window; answeredAfter is false when the VM never answered after the migrate command returned. */
+    probe: { intervalMs: number; sent: number; received: number; lost: number; downtimeMs: number | null; gapStartedAt: number | null; answeredAfter: boolean; rttBeforeMs: number | null };
     libvirt: { downtimeMs: number | null; timeElapsedMs: number | null; dataProcessedBytes: number | null; memoryTotalBytes: number | null };
 }
 

@@ -506,3 +506,38 @@ describe("migration direction", () => {
         assert.deepEqual(errors, [{ pointer: "/migration/from", reason: "VM 'vm1' starts on 'h1', so a migration starts there, not on 'h2'" }]);
     });
 });
+
+describe("appliance hosts", () => {
+    const base = () => ({
+        name: "appl",
+        hosts: [
+            { name: "a", transport: "emulated" },
+            { name: "r", transport: "emulated", roles: ["router"], appliance: { key: { config: "applianceKey" } } },
+        ],
+        links: [{ name: "l", subnet: "10.0.9.0/24", ends: [
+            { host: "a", interface: "eth0", address: "10.0.9.2/24" }, { host: "r", interface: "eth1", address: "10.0.9.1/24" }] }],
+    });
+
+    it("a router appliance takes the router image and 256 MiB by default", () => {
+        const v = validateDocument(base());
+        assert.deepEqual(v.errors, []);
+        assert.deepEqual(v.spec!.hosts[1].appliance, { image: "router", memoryMiB: 256, key: { config: "applianceKey" } });
+    });
+
+    it("an appliance runs on this machine, and not as a hypervisor", () => {
+        const d: any = base();
+        d.hosts.push({ name: "h", transport: "ssh", roles: ["hypervisor"], ssh: { address: "192.0.2.1", privateKey: { config: "k" } },
+            appliance: { key: { config: "applianceKey" } } });
+        const { errors } = validateDocument(d);
+        assert.deepEqual(errors, [
+            { pointer: "/hosts/2/appliance", reason: "an appliance runs on this machine: give the host transport 'emulated'" },
+            { pointer: "/hosts/2/appliance", reason: "a hypervisor cannot run as an appliance (a router or a service can)" },
+        ]);
+    });
+
+    it("stacks/local-wan.yaml: the local lab with its router as an appliance and the intra-eu profile", () => {
+        const spec = loadSpec(path.join(__dirname, "..", "..", "stacks", "local-wan.yaml"));
+        assert.equal(spec.hosts.find((h) => h.name === "router")!.appliance?.image, "router");
+        assert.deepEqual(spec.wan, { router: "router", interfaces: ["eth1", "eth2"], profile: "intra-eu", mode: "per-interface" });
+    });
+});

@@ -30,7 +30,7 @@ let request: { urn: string; parent: string; dependencies: string[] } | undefined
 function migrationStdout(env: Record<string, string>): string {
     return JSON.stringify({
         run: Number(env.RUN), vm: env.VM, from: env.SRC_HOST, to: env.DST_HOST, startedAt: 1700000000000, totalMs: 2100,
-        probe: { intervalMs: Number(env.INTERVAL_MS), sent: 300, received: 290, lost: 10, downtimeMs: 110.5, gapStartedAt: 1700000001000, rttBeforeMs: 0.4 },
+        probe: { intervalMs: Number(env.INTERVAL_MS), sent: 300, received: 290, lost: 10, downtimeMs: 110.5, gapStartedAt: 1700000001000, answeredAfter: true, rttBeforeMs: 0.4 },
         libvirt: { downtimeMs: 40, timeElapsedMs: 2000, dataProcessedBytes: 1048576, memoryTotalBytes: 268435456 },
     });
 }
