@@ -14,7 +14,7 @@ log() { printf '[bootstrap] %s\n' "$*" >&2; }
 # the ssh transport test (openssh), checksum offload (ethtool), Open vSwitch, libvirt with
 # QEMU and its userspace iSCSI driver, the tgt iSCSI target, and what the guest image is
 # built with (cpio, gzip).
-DEB_PACKAGES=(iproute2 iputils-ping util-linux procps ethtool openssh-server openssh-client kmod
+DEB_PACKAGES=(iproute2 iputils-ping util-linux procps ethtool openssh-server openssh-client kmod frr
   openvswitch-switch libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   qemu-system-x86 qemu-block-extra qemu-utils tgt cpio gzip gawk socat iperf3)
 missing=()

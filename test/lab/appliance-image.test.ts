@@ -58,6 +58,19 @@ describe("router appliance image", () => {
         assert.match(r.out, /qdisc netem .* delay 30ms\s+6ms/);
     });
 
+    test("and FRR: zebra and ripd start, and vtysh talks to them", () => {
+        const r = ssh([
+            "/usr/lib/frr/zebra -d -u frr -g frr",
+            "/usr/lib/frr/ripd -d -u frr -g frr",
+            "sleep 1",
+            "vtysh -c \"show version\"",
+            "vtysh -c \"configure terminal\" -c \"router rip\" -c \"network 10.9.0.0/16\" -c \"end\" -c \"show running-config\"",
+        ].join(" && "));
+        assert.equal(r.code, 0, r.out);
+        assert.match(r.out, /FRRouting \d+\.\d+/);
+        assert.match(r.out, /^router rip\n network 10\.9\.0\.0\/16$/m);
+    });
+
     test("and GRE, IPv6 tunnels, VXLAN, bridges and Open vSwitch", () => {
         const r = ssh([
             "ip link add gre1 type gre local 10.9.0.1 remote 10.9.0.2",
