@@ -12,8 +12,9 @@ log() { printf '[bootstrap] %s\n' "$*" >&2; }
 # --- Debian packages -------------------------------------------------------------------
 # Tools the emulated lab runs: namespaces and links (iproute2, util-linux), checks (ping),
 # the ssh transport test (openssh), checksum offload (ethtool), Open vSwitch, libvirt with
-# QEMU and its userspace iSCSI driver, the tgt iSCSI target, and what the guest image is
-# built with (cpio, gzip).
+# QEMU and its userspace iSCSI driver, the tgt iSCSI target, socat (the appliances' SSH
+# forwarder), iperf3, FRR (copied into the router appliance's image), and what the images
+# are built with (cpio, gzip).
 DEB_PACKAGES=(iproute2 iputils-ping util-linux procps ethtool openssh-server openssh-client kmod frr
   openvswitch-switch libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   qemu-system-x86 qemu-block-extra qemu-utils tgt cpio gzip gawk socat iperf3)
