@@ -33,6 +33,17 @@ timeout "$TIMEOUT_S" virsh -c "$SRC_URI" migrate --live --persistent --undefines
 rc=$?
 set -e
 t1=$(now_ms)
+# Keep probing until the VM has answered since the migrate command returned (the path
+# may take a moment to converge after the switchover), for at most RECOVER_S seconds,
+# then one more second so that the silence before that answer is measured whole.
+if [ "$rc" -eq 0 ]; then
+  deadline=$((t1 + RECOVER_S * 1000))
+  while [ "$(now_ms)" -lt "$deadline" ]; do
+    last=$(awk '/bytes from/ {gsub(/[\[\]]/, "", $1); t = $1 * 1000} END {printf "%.0f", t}' "$tmp/probe")
+    [ "${last:-0}" -gt "$t1" ] && break
+    sleep 0.2
+  done
+fi
 sleep 1
 t_end=$(now_ms)
 kill -INT "$probe_pid"; wait "$probe_pid" 2>/dev/null || true

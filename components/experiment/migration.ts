@@ -59,7 +59,7 @@ export class Migration extends pulumi.ComponentResource {
                 MIGRATE_URI: `tcp://${dst}${spec.port ? `:${spec.port}` : ""}`,
                 OPTIONS: options.join(" "), MAX_DOWNTIME_MS: spec.maxDowntimeMs ? String(spec.maxDowntimeMs) : "",
                 INTERVAL_MS: String(spec.probe.intervalMs), INTERVAL_S: (spec.probe.intervalMs / 1000).toFixed(3),
-                TIMEOUT_S: String(spec.timeoutS),
+                TIMEOUT_S: String(spec.timeoutS), RECOVER_S: "15",
             },
             // A new run (or direction) replaces the resource: create migrates again.
             triggers: [args.run, args.direction],

@@ -717,7 +717,7 @@ describe("Lab for stacks/local.yaml", () => {
             VM: "vm1", VM_ADDR: "10.0.0.100", RUN: "1",
             SRC_HOST: "host1", DST_HOST: "host2", SRC_URI: libvirtUri("host1"), DST_URI: libvirtUri("host2"),
             MIGRATE_URI: "tcp://192.168.2.10",
-            OPTIONS: "", MAX_DOWNTIME_MS: "", INTERVAL_MS: "10", INTERVAL_S: "0.010", TIMEOUT_S: "300",
+            OPTIONS: "", MAX_DOWNTIME_MS: "", INTERVAL_MS: "10", INTERVAL_S: "0.010", TIMEOUT_S: "300", RECOVER_S: "15",
         });
         assert.deepEqual(mig.inputs.triggers, [1, "forward"]);
         assert.equal(mig.inputs.create, MIGRATE_SH);
