@@ -70,10 +70,7 @@ export function semanticErrors(spec: LabSpec): SpecError[] {
     };
     // Subnets each host is directly attached to, for route and tunnel checks.
     const attached = new Map<string, string[]>();
-    const attach = (host: string, ifaddr: string) => {
-        const [ip, bits] = ifaddr.split("/");
-        attached.set(host, [...(attached.get(host) ?? []), `${ip}/${bits}`]);
-    };
+    const attach = (host: string, ifaddr: string) => attached.set(host, [...(attached.get(host) ?? []), ifaddr]);
 
     spec.links.forEach((l, i) => {
         const at = `/links/${i}`;

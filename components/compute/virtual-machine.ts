@@ -6,11 +6,12 @@ import * as pulumi from "@pulumi/pulumi";
 import type { StorageSpec, VmSpec } from "../../lib/spec";
 import { hostPart } from "../../lib/address";
 import { render } from "../../lib/render";
+import { imageDir } from "../../lib/images";
 import { script } from "../../lib/shell";
 import { Hypervisor, nameUuid } from "./hypervisor";
 
 /** wanlab's own guest, built by scripts/image.sh from Debian packages. */
-export const GUEST_IMAGE = path.join(__dirname, "..", "..", ".cache", "images", "guest");
+export const GUEST_IMAGE = imageDir("guest");
 
 export interface VirtualMachineArgs {
     spec: VmSpec;

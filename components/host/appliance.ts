@@ -6,15 +6,14 @@
 // 127.0.0.1 of this machine into the shell's loopback; the VM's management NIC is QEMU's
 // user network with restrict=on, so the VM itself reaches nothing through it.
 import * as crypto from "node:crypto";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostSpec } from "../../lib/spec";
 import { script } from "../../lib/shell";
+import { imageDir } from "../../lib/images";
 import { EmulatedHost } from "./emulated";
 import { localCommand } from "./local";
 import { SshHost } from "./ssh";
 
-export const APPLIANCE_IMAGES = path.join(__dirname, "..", "..", ".cache", "images");
 /** The VM's management network (QEMU user mode), link-local so that it meets no lab subnet. */
 const MGMT_NET = "169.254.200.0/24";
 const MGMT_ADDR = "169.254.200.15/24";
@@ -57,7 +56,7 @@ export class ApplianceHost extends SshHost {
         this.bridgeFor = Object.fromEntries(args.interfaces.map((ifname, i) => [ifname, `ab${i}`]));
         const mgmtMac = mac(stack, spec.name, "mgmt");
         const data = args.interfaces.map((ifname, i) => ({ name: ifname, mac: mac(stack, spec.name, ifname), tap: `at${i}`, bridge: `ab${i}` }));
-        const image = path.join(APPLIANCE_IMAGES, spec.appliance!.image);
+        const image = imageDir(spec.appliance!.image);
         // NIC i: a tap in the shell, bridged to the shell's end of the link's veth (Link plugs that in).
         const taps = data.map((n) => `${n.tap}:${n.bridge}:${n.mac}`).join(" ");
         this.vm = this.shell.command("appliance", {

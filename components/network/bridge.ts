@@ -11,13 +11,11 @@ export class Bridge extends pulumi.ComponentResource {
     readonly resource: pulumi.Resource;
     readonly spec: BridgeSpec;
     private readonly host: Host;
-    private readonly ovs?: OpenVSwitch;
 
     constructor(spec: BridgeSpec, host: Host, ovs: OpenVSwitch | undefined, opts?: pulumi.ComponentResourceOptions) {
         super("wanlab:network:Bridge", `${spec.host}-${spec.name}`, {}, opts);
         this.spec = spec;
         this.host = host;
-        this.ovs = ovs;
         const env = { BR: spec.name, ADDR: spec.address ?? "", DATAPATH: ovs?.datapath ?? "" };
         this.resource = spec.type === "ovs"
             ? host.command(`bridge-${spec.name}`, {
