@@ -36,7 +36,23 @@ function wanProfile(): string | undefined {
     return p;
 }
 
+/** wanlab:vmMemoryMiB: the migrated VM's memory for this run (a new value replaces the VM). */
+function vmMemory(): number | undefined {
+    const raw = config.get("vmMemoryMiB");
+    if (raw === undefined) return undefined;
+    const n = Number(raw);
+    if (!Number.isInteger(n) || n < 64 || n > 65536) {
+        throw new pulumi.RunError(`wanlab:vmMemoryMiB must be a whole number of MiB from 64 to 65536, not '${raw}'`);
+    }
+    return n;
+}
+
 const spec = load();
+const memoryOverride = vmMemory();
+if (memoryOverride !== undefined) {
+    const target = spec.migration?.vm ?? spec.vms[0]?.name;
+    spec.vms = spec.vms.map((vm) => (vm.name === target ? { ...vm, memoryMiB: memoryOverride } : vm));
+}
 const stack = pulumi.getStack();
 const profileOverride = wanProfile();
 const lab = new Lab(spec.name, {
@@ -66,11 +82,18 @@ export const links = Object.fromEntries(spec.links.map((l) => [l.name, {
 }]));
 export const checks = Object.fromEntries(Object.entries(lab.checks).map(([n, c]) => [n, c.summary]));
 
-// Where each VM runs now: after a migration, on its destination.
-export const vms = Object.fromEntries(spec.vms.map((vm) => [vm.name, {
-    address: lab.vms[vm.name].address ?? null,
-    host: lab.migration && spec.migration?.vm === vm.name ? lab.migration.to : vm.host,
-}]));
+// Where each VM runs now: on its destination if the last migration started after the VM
+// did, else where the stack file starts it (a changed VM is started again there).
+export const vms = Object.fromEntries(spec.vms.map((vm) => {
+    const migration = spec.migration?.vm === vm.name ? lab.migration : undefined;
+    return [vm.name, {
+        address: lab.vms[vm.name].address ?? null,
+        memoryMiB: vm.memoryMiB,
+        host: migration
+            ? pulumi.all([lab.vms[vm.name].startedAt, migration.record]).apply(([started, r]) => (r.startedAt > started ? r.to : vm.host))
+            : vm.host,
+    }];
+}));
 export const migration = lab.migration?.record;
 
 // One JSON record per run under results/<stack>/, written once the run has completed.

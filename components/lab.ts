@@ -142,7 +142,10 @@ export class Lab extends pulumi.ComponentResource {
         const built = [...network, ...Object.values(this.vms).map((v) => v.resource)];
         for (const c of spec.checks) {
             // validateDocument names every check.
-            this.checks[c.name!] = new PingCheck(c.name!, c, this.hosts[c.from], { parent: this, dependsOn: built });
+            // A check of a VM's address runs again when that VM is started again.
+            const vm = Object.values(this.vms).find((v) => v.address === c.to);
+            this.checks[c.name!] = new PingCheck(c.name!, c, this.hosts[c.from], { parent: this, dependsOn: built },
+                vm ? [vm.startedAt] : []);
         }
 
         const m = spec.migration;

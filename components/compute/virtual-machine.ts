@@ -1,6 +1,7 @@
 // A libvirt VM, defined and started on its first host. A migration moves it, so its
 // current host is not in this resource: delete looks for it on every hypervisor, and a
 // later `up` does not fight a completed migration.
+import * as crypto from "node:crypto";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { StorageSpec, VmSpec } from "../../lib/spec";
@@ -28,6 +29,9 @@ export interface VirtualMachineArgs {
 export class VirtualMachine extends pulumi.ComponentResource {
     readonly resource: pulumi.Resource;
     readonly address?: string;
+    /** When this VM was started (ms since the epoch; 0 if it was found running). A
+     * migration that started later has moved it; a replacement started it again at home. */
+    readonly startedAt: pulumi.Output<number>;
 
     constructor(args: VirtualMachineArgs, opts?: pulumi.ComponentResourceOptions) {
         super("wanlab:compute:VirtualMachine", args.spec.name, {}, opts);
@@ -67,7 +71,7 @@ export class VirtualMachine extends pulumi.ComponentResource {
                 'done',
                 'virsh -q -c qemu:///system define "$f" >/dev/null',
                 'virsh -q -c qemu:///system start "$VM" >/dev/null',
-                'echo "$VM started ($t)"',
+                'echo "$VM started ($t) at $(date +%s%3N)"',
             ),
             delete: script(
                 'for u in $URIS; do',
@@ -79,7 +83,11 @@ export class VirtualMachine extends pulumi.ComponentResource {
             ),
             stdin: xml,
             environment: { VM: spec.name, ACCEL: args.accel, URIS: args.hypervisors.map((h) => h.uri).join(" ") },
-        }, { parent: this, dependsOn: args.dependsOn });
+            // A running domain keeps its definition, so a changed definition (memory,
+            // vCPUs, NICs) means a new VM: deleted wherever it runs, then started at home.
+            triggers: [crypto.createHash("sha256").update(xml).digest("hex").slice(0, 16)],
+        }, { parent: this, dependsOn: args.dependsOn, deleteBeforeReplace: true });
+        this.startedAt = (this.resource as any).stdout.apply((s: string) => Number(/ at (\d+)$/.exec(s.trim())?.[1] ?? 0));
         this.registerOutputs({});
     }
 }

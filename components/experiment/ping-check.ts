@@ -9,7 +9,8 @@ export class PingCheck extends pulumi.ComponentResource {
     /** ping's summary lines: packets sent/received and rtt min/avg/max. */
     readonly summary: pulumi.Output<string>;
 
-    constructor(name: string, spec: CheckSpec, from: Host, opts?: pulumi.ComponentResourceOptions) {
+    /** triggers: what makes the check run again (a replaced VM has to answer again). */
+    constructor(name: string, spec: CheckSpec, from: Host, opts?: pulumi.ComponentResourceOptions, triggers: pulumi.Input<any>[] = []) {
         super("wanlab:experiment:PingCheck", name, {}, opts);
         const cmd = from.command(`check-${name}`, {
             create: script(
@@ -24,6 +25,7 @@ export class PingCheck extends pulumi.ComponentResource {
                 'echo "$out" | tail -n 2',
             ),
             environment: { TARGET: spec.to, COUNT: String(spec.count), WAIT: String(spec.waitS), FROM: from.name },
+            ...(triggers.length ? { triggers } : {}),
         }, { parent: this });
         this.summary = (cmd as any).stdout as pulumi.Output<string>;
         this.registerOutputs({ summary: this.summary });

@@ -53,7 +53,7 @@ describe("default lab: OVS/VXLAN, iSCSI and a live migration, for real", () => {
         t.diagnostic(`up from nothing: ${r.seconds.toFixed(1)} s`);
         const out = JSON.parse(engine.ok(["stack", "output", "--json", "--stack", STACK]).stdout);
         assert.match(out.checks["client-to-vm"], /0% packet loss/);
-        assert.deepEqual(out.vms.vm1, { address: "10.0.0.100", host: "host1" });
+        assert.deepEqual(out.vms.vm1, { address: "10.0.0.100", memoryMiB: 256, host: "host1" });
         assert.equal(domstate("host1"), "running");
         assert.match(domstate("host2"), /failed to get domain|Domain not found/);
         assert.equal(clientPing().code, 0);

@@ -641,6 +641,16 @@ describe("Lab for stacks/local.yaml", () => {
         assert.ok(create.includes('for u in $URIS; do'), create);
         assert.match(vm.inputs.delete, /for u in \$URIS; do[\s\S]*virsh -q -c "\$u" destroy "\$VM"[\s\S]*undefine "\$VM"/);
         assert.equal(built.lab.vms.vm1.address, "10.0.0.100");
+        // A changed definition replaces the VM: its trigger is a digest of the domain XML.
+        assert.match(vm.inputs.triggers[0], /^[0-9a-f]{16}$/);
+    });
+
+    it("a check of the VM's address runs again when the VM is started again; other checks do not", () => {
+        const vmCheck = registered.find((r) => r.name.endsWith("-check-client-to-vm"))!;
+        assert.deepEqual(vmCheck.inputs.triggers, [0], "the VM's start time (0 here: the mock VM printed nothing)");
+        for (const r of registered.filter((r) => /-check-/.test(r.name) && !r.name.endsWith("-check-client-to-vm"))) {
+            assert.equal(r.inputs.triggers, undefined, r.name);
+        }
     });
 
     // Ordering. A component's dependsOn orders its children too: the SDK registers a child only
