@@ -95,7 +95,7 @@ function compiled() {
 }
 
 // Turn ajv's errors into one readable line each, dropping the noise of if/then wrappers.
-function schemaErrors(errors: ErrorObject[]): SpecError[] {
+export function schemaErrors(errors: ErrorObject[]): SpecError[] {
     const out: SpecError[] = [];
     for (const e of errors) {
         const p = e.instancePath;
@@ -149,6 +149,13 @@ export function validateDocument(doc: unknown): { spec?: LabSpec; errors: SpecEr
 
 /** Read, parse and validate a stack file; throws SpecValidationError listing every problem. */
 export function loadSpec(file: string): LabSpec {
+    const { spec, errors } = validateDocument(readYaml(file));
+    if (!spec) throw new SpecValidationError(file, errors);
+    return spec;
+}
+
+/** Read and parse a YAML file; an unreadable or malformed file is a SpecValidationError. */
+export function readYaml(file: string): unknown {
     let text: string;
     try {
         text = fs.readFileSync(file, "utf8");
@@ -162,7 +169,5 @@ export function loadSpec(file: string): LabSpec {
         const m = err.mark ? ` at line ${err.mark.line + 1}, column ${err.mark.column + 1}` : "";
         throw new SpecValidationError(file, [{ pointer: "", reason: `YAML error${m}: ${err.reason ?? err.message}` }]);
     }
-    const { spec, errors } = validateDocument(doc);
-    if (!spec) throw new SpecValidationError(file, errors);
-    return spec;
+    return doc;
 }

@@ -8,25 +8,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import * as crypto from "node:crypto";
-import { execFileSync } from "node:child_process";
 import { Engine, ROOT } from "../lib/engine";
 import { loadSpec } from "../lib/spec";
-
-/** Secrets a stack file needs that a benchmark can make up: CHAP passwords, appliance keys. */
-function secrets(name: string): Record<string, string> {
-    const spec = loadSpec(path.join(ROOT, "stacks", `${name}.yaml`));
-    const out: Record<string, string> = {};
-    for (const s of spec.storage) if (s.chap) out[s.chap.password.config] = crypto.randomBytes(12).toString("hex");
-    for (const h of spec.hosts) {
-        if (!h.appliance) continue;
-        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wanlab-bench-key-"));
-        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", path.join(dir, "id")]);
-        out[h.appliance.key.config] = fs.readFileSync(path.join(dir, "id"), "utf8");
-        fs.rmSync(dir, { recursive: true, force: true });
-    }
-    return out;
-}
+import { generatableSecrets } from "../lib/secrets";
 
 function arg(name: string, fallback: string): string {
     const i = process.argv.indexOf(`--${name}`);
@@ -47,8 +31,8 @@ try {
     for (const name of stacks) {
         const stack = `bench-${name}`;
         engine.initStack(stack, path.join(ROOT, "stacks", `${name}.yaml`));
-        for (const [key, value] of Object.entries(secrets(name))) {
-            engine.ok(["config", "set", "--secret", "--stack", stack, key, "--", value]);
+        for (const [key, make] of Object.entries(generatableSecrets(loadSpec(path.join(ROOT, "stacks", `${name}.yaml`))))) {
+            engine.ok(["config", "set", "--secret", "--stack", stack, key, "--", make()]);
         }
         const s: Record<string, number[]> = (samples[name] = {
             up: [], preview: [], migrate: [], destroy: [],

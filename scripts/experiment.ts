@@ -1,0 +1,65 @@
+// npm run experiment -- <plan.yaml> [--results DIR] [--destroy]
+// Runs a plan's migrations on its stack (see lib/experiment.ts), storing each run in
+// results/<plan>/ as it completes. Ctrl-C once finishes the run under way and stops; run
+// the same command again to resume. Exit status: 0 complete, 130 interrupted, 2 a bad
+// plan or stack file, 1 anything else.
+import * as path from "node:path";
+import { loadPlan } from "../lib/plan";
+import { SpecValidationError } from "../lib/spec";
+import { Runner } from "../lib/experiment";
+import { describe } from "../lib/stats";
+
+function usage(): never {
+    console.error("usage: npm run experiment -- <plan.yaml> [--results DIR] [--destroy]");
+    process.exit(2);
+}
+
+async function main() {
+    const args = process.argv.slice(2);
+    const file = args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--results");
+    if (!file) usage();
+    const results = args.includes("--results") ? args[args.indexOf("--results") + 1] : undefined;
+    if (args.includes("--results") && !results) usage();
+
+    let runner: Runner;
+    try {
+        runner = new Runner(loadPlan(file), { resultsDir: results && path.resolve(results), destroy: args.includes("--destroy") });
+    } catch (err) {
+        if (err instanceof SpecValidationError) {
+            console.error(`invalid plan:\n${err.message}`);
+            process.exit(2);
+        }
+        throw err;
+    }
+    process.on("SIGINT", () => runner.interrupt());
+    process.on("SIGTERM", () => runner.interrupt());
+    const outcome = await runner.execute();
+
+    const rows = runner.store.rows();
+    const cellKeys = [...new Set(rows.map((r) => r.cell))];
+    console.error(`\n${runner.plan.name}: ${rows.length} runs in ${runner.store.dir}`);
+    for (const key of cellKeys) {
+        const xs = rows.filter((r) => r.cell === key && r.answeredAfter);
+        const down = xs.map((r) => r.probeDowntimeMs!).filter((x) => x !== null);
+        const total = xs.map((r) => r.totalMs / 1000);
+        const line = (name: string, v: number[], unit: string, d: number) => {
+            if (!v.length) return `${name} -`;
+            const s = describe(v);
+            return `${name} ${s.mean.toFixed(d)} ${unit}` + (s.n > 1 ? ` ± ${s.halfWidth.toFixed(d)}` : "");
+        };
+        console.error(`  ${key}: n ${xs.length}, ${line("downtime", down, "ms", 0)}, ${line("total", total, "s", 2)}`);
+    }
+    if (outcome === "interrupted") {
+        console.error(`stopped before the plan was complete: run the same command again to resume`);
+        process.exit(130);
+    }
+}
+
+main().catch((err) => {
+    if (err instanceof SpecValidationError) {
+        console.error(`invalid stack file:\n${err.message}`);
+        process.exit(2);
+    }
+    console.error(`\nexperiment failed: ${err?.message ?? err}`);
+    process.exit(1);
+});
