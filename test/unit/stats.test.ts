@@ -5,6 +5,7 @@
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import { describe as stats, halfWidth, pairedDifference, runsNeeded } from "../../lib/stats";
+import { STUDY_TABLES } from "../../lib/studies";
 
 const close = (actual: number, expected: number, tol: number, what: string) =>
     assert.ok(Math.abs(actual - expected) <= tol, `${what}: ${actual} vs ${expected}`);
@@ -68,5 +69,26 @@ describe("statistics", () => {
         assert.equal(runsNeeded(100, 10, 10, 0.05), 20);
         assert.equal(runsNeeded(100, 10, 40, 0.05), 40, "already enough: the first n runs");
         assert.ok(runsNeeded(100, 50, 40, 0.05) > runsNeeded(100, 25, 40, 0.05));
+    });
+
+    it("every study table the report compares with: its intervals recomputed, its errors named", () => {
+        // Seed 001 used Student's t (n = 70), seed 000 the normal 1.96 (n = 40). The printed
+        // SD and half-width are each rounded to 0.01, so a half-width may be off by
+        // 0.005 + 1.96 * 0.005 / sqrt(40) = 0.0066; one further off is a misprint, listed here.
+        const wrong: string[] = [];
+        for (const t of STUDY_TABLES) {
+            for (const [profile, c] of Object.entries(t.cells)) {
+                const hw = halfWidth(c.sd, c.n, 0.95, t.study.startsWith("seed001") ? "t" : "normal");
+                if (Math.abs(hw - c.halfWidth) > 0.0066) wrong.push(`${t.source} ${profile}: printed ${c.halfWidth}, computed ${hw.toFixed(2)}`);
+                if (c.max < c.mean) wrong.push(`${t.source} ${profile}: maximum ${c.max} below the mean ${c.mean}`);
+            }
+        }
+        assert.deepEqual(wrong, [
+            "seed 000 Table 2(b) trans-pacific: printed 2.7, computed 3.72",
+            "seed 000 Table 2(b) trans-pacific: maximum 18.25 below the mean 98.48",
+            "seed 000 Table 2(c) trans-pacific: printed 7.29, computed 8.29",
+            "seed 000 Table 4(a) trans-pacific: printed 1.9, computed 2.90",
+            "seed 000 Table 4(b) trans-pacific: printed 3.5, computed 4.50",
+        ]);
     });
 });

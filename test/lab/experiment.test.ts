@@ -1,0 +1,170 @@
+// The experiment runner for real: plans/smoke.yaml (the default lab, 2 memory sizes x 3
+// migrations) through the Automation API on a throwaway backend. The runner is
+// interrupted with Ctrl-C (it finishes the run under way), then killed outright in the
+// middle of a run, then resumed: the plan must end with exactly its six runs, none lost
+// and none repeated. Then the stored rows, the statistics and the report are checked,
+// and --destroy must leave nothing behind.
+import { after, before, describe, test } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { spawn, ChildProcess } from "node:child_process";
+import * as yaml from "js-yaml";
+import { daemonPids, Engine, residue, ROOT, sh, stackConfigFile, tmpEntries } from "./harness";
+import { loadPlan } from "../../lib/plan";
+import { ResultStore, readCsv, RunRow } from "../../lib/results";
+import { describe as stats } from "../../lib/stats";
+
+const STACK = "t-exp";
+
+describe("experiment runner: the smoke plan end to end, interrupted and resumed", () => {
+    const engine = new Engine();
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "wanlab-test-plan-"));
+    const planFile = path.join(work, "smoke.yaml");
+    const results = path.join(work, "results");
+    const store = new ResultStore(results);
+    const daemonsBefore = daemonPids();
+    let tmpBefore: Set<string>;
+    let output = "";
+
+    /** Start the runner; resolves with its exit code and what it printed. */
+    // In a process group of its own, as a terminal would run it: a crash can take the whole group.
+    function runner(extra: string[] = []): { child: ChildProcess; done: Promise<{ code: number | null; out: string }> } {
+        const child = spawn(process.execPath, ["--import", "tsx", "scripts/experiment.ts", planFile, "--results", results, ...extra],
+            { cwd: ROOT, env: engine.env, stdio: ["ignore", "pipe", "pipe"], detached: true });
+        let out = "";
+        child.stdout!.on("data", (d) => (out += d));
+        child.stderr!.on("data", (d) => (out += d));
+        const done = new Promise<{ code: number | null; out: string }>((resolve) => child.on("exit", (code) => {
+            output += out;
+            resolve({ code, out });
+        }));
+        return { child, done };
+    }
+    const until = async (what: string, ok: () => boolean, seconds = 600) => {
+        const deadline = Date.now() + seconds * 1000;
+        while (!ok()) {
+            if (Date.now() > deadline) throw new Error(`waited ${seconds} s for ${what}\n${output}`);
+            await new Promise((r) => setTimeout(r, 250));
+        }
+    };
+    const pulumiRunning = () => sh(`pgrep -f -- '--stack ${STACK}( |$)|tools/engine/(langhost|command-provider)'`).code === 0;
+
+    before(() => {
+        tmpBefore = tmpEntries();
+        const doc = yaml.load(fs.readFileSync(path.join(ROOT, "plans", "smoke.yaml"), "utf8")) as any;
+        fs.writeFileSync(planFile, yaml.dump({ ...doc, stack: STACK, spec: "stacks/local.yaml" }));
+        engine.stacks.add(STACK); // cleanup() destroys and removes it whatever happens
+    });
+    after(() => {
+        engine.cleanup();
+        fs.rmSync(stackConfigFile(STACK), { force: true });
+        fs.rmSync(work, { recursive: true, force: true });
+        fs.rmSync(path.join(ROOT, "results", STACK), { recursive: true, force: true });
+    });
+
+    test("Ctrl-C after two runs: the run under way completes and is kept, then the runner stops", async (t) => {
+        const { child, done } = runner();
+        await until("two stored runs", () => store.rows().length >= 2);
+        child.kill("SIGINT");
+        const r = await done;
+        t.diagnostic(r.out.split("\n").filter((l) => /set up in|repetition \d+, run \d+ .*: downtime/.test(l)).join("\n"));
+        assert.equal(r.code, 130, r.out);
+        assert.match(r.out, /interrupted: finishing the run under way/);
+        assert.match(r.out, /run the same command again to resume/);
+        const rows = store.rows();
+        assert.ok(rows.length === 2 || rows.length === 3, `${rows.length} rows`);
+        assert.ok(!fs.existsSync(path.join(results, "pending.json")), "no run is left marked as under way");
+    });
+
+    test("the runner and its engine killed in the middle of a run: resumed, it keeps that run (it completed) instead of repeating it", async () => {
+        const before = store.rows().length;
+        const { child, done } = runner();
+        // The run under way has migrated once the program has written its record.
+        await until("a run's record", () => {
+            if (!fs.existsSync(path.join(results, "pending.json"))) return false;
+            const p = JSON.parse(fs.readFileSync(path.join(results, "pending.json"), "utf8"));
+            return fs.existsSync(path.join(ROOT, "results", STACK, `migration-${p.run}-${p.from}-${p.to}.json`));
+        });
+        const pending = JSON.parse(fs.readFileSync(path.join(results, "pending.json"), "utf8"));
+        // The runner, the CLI, the language host and the provider, all at once.
+        process.kill(-child.pid!, "SIGKILL");
+        await done;
+        assert.equal(store.rows().length, before, "the killed runner stored nothing for the run under way");
+        await until("the killed engine's processes to be gone", () => !pulumiRunning(), 60);
+
+        const resumed = runner(["--destroy"]);
+        const r = await resumed.done;
+        assert.equal(r.code, 0, r.out);
+        assert.match(r.out, new RegExp(`recovered run ${pending.run} \\(${pending.cell}, repetition ${pending.rep}\\)`));
+        assert.match(r.out, /destroying the lab/);
+    });
+
+    test("the plan holds exactly its six runs: none lost, none repeated, directions alternating", () => {
+        const rows = store.rows();
+        const plan = loadPlan(planFile);
+        assert.equal(rows.length, 6, JSON.stringify(rows.map((r) => [r.cell, r.rep, r.run])));
+        assert.deepEqual(rows.map((r) => r.run), [...rows.map((r) => r.run)].sort((a, b) => a - b), "runs in order");
+        assert.equal(new Set(rows.map((r) => r.run)).size, 6, "no run twice");
+        for (const mem of plan.matrix.vmMemoryMiB!) {
+            const cell = rows.filter((r) => r.vmMemoryMiB === mem);
+            assert.deepEqual(cell.map((r) => r.rep), [1, 2, 3], `repetitions of ${mem} MiB`);
+            // A new memory size is a new VM, started on host1: its first run goes forward.
+            assert.deepEqual(cell.map((r) => `${r.from}>${r.to}`), ["host1>host2", "host2>host1", "host1>host2"]);
+            // libvirt's own figure for the guest's memory: the cell's setting took effect.
+            for (const r of cell) assert.ok(Math.abs(r.guestMemoryMiB! - Number(mem)) < 4, `guest memory ${r.guestMemoryMiB} MiB in the ${mem} MiB cell`);
+        }
+        for (const r of rows) {
+            assert.equal(r.answeredAfter, true, `run ${r.run}: the VM answered after the migration`);
+            assert.ok(r.probeDowntimeMs! > 0 && r.probeDowntimeMs! < 5000, `run ${r.run} downtime ${r.probeDowntimeMs}`);
+            assert.ok(r.totalMs > r.libvirtElapsedMs!, `run ${r.run}`);
+            assert.ok(r.dataMiB! > 10, `run ${r.run} moved ${r.dataMiB} MiB`);
+            assert.ok(r.probeSent > 100 && r.rttBeforeMs! > 0, `run ${r.run}`);
+        }
+        // The CSV holds the same rows (a CSV library's quoting, read back by its parser).
+        const csv = readCsv(store.csv);
+        assert.equal(csv.length, 6);
+        for (const [i, r] of csv.entries()) {
+            for (const k of ["cell", "run", "from", "to", "vmMemoryMiB", "probeDowntimeMs", "totalMs", "answeredAfter"] as (keyof RunRow)[]) {
+                assert.equal(r[k], rows[i][k], `csv row ${i} ${k}`);
+            }
+        }
+    });
+
+    test("the report: statistics per cell, figures that rasterise, one HTML file with them inline", async () => {
+        const r = sh(`cd '${ROOT}' && node --import tsx scripts/report.ts '${results}'`);
+        assert.equal(r.code, 0, r.out);
+        const rows = store.rows();
+        const md = fs.readFileSync(path.join(results, "report.md"), "utf8");
+        // The downtime table's row for each cell carries the statistics of its three runs.
+        for (const cell of ["vmMemoryMiB=256", "vmMemoryMiB=320"]) {
+            const s = stats(rows.filter((x) => x.cell === cell).map((x) => x.probeDowntimeMs!));
+            const line = md.split("\n").find((l) => l.startsWith(`| ${cell} | 3 | ${s.mean.toFixed(1)} | ${s.sd.toFixed(1)} |`));
+            assert.ok(line, `downtime row for ${cell} (mean ${s.mean.toFixed(1)}, sd ${s.sd.toFixed(1)}) in\n${md}`);
+            assert.ok(line!.includes(`| ${s.halfWidth.toFixed(1)} | ${s.relHalfWidthPct.toFixed(2)} |`), line);
+        }
+        assert.match(md, /paired differences/);
+        const { Resvg } = await import("@resvg/resvg-js");
+        for (const f of ["downtime-vs-vmMemoryMiB.svg", "total-time-vs-vmMemoryMiB.svg"]) {
+            const svg = fs.readFileSync(path.join(results, f), "utf8");
+            assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"[\s\S]*<\/svg>$/);
+            const img = new Resvg(svg).render();
+            assert.ok(img.width > 300 && img.height > 200, `${f}: ${img.width}x${img.height}`);
+            // Drawn, not blank: a share of the pixels is ink (axes, line, error bars, text).
+            const px = img.pixels;
+            let ink = 0;
+            for (let i = 0; i < px.length; i += 4) if (px[i] < 200 || px[i + 1] < 200 || px[i + 2] < 200) ink++;
+            assert.ok(ink > 2000, `${f}: ${ink} dark pixels`);
+        }
+        const html = fs.readFileSync(path.join(results, "report.html"), "utf8");
+        assert.equal(html.match(/<svg /g)?.length, 2);
+        assert.match(html, /^<!doctype html>[\s\S]*<\/html>\n$/);
+    });
+
+    test("--destroy at the end left nothing behind", () => {
+        assert.deepEqual(residue(STACK), []);
+        assert.deepEqual([...daemonPids()].filter((p) => !daemonsBefore.has(p)), []);
+        assert.deepEqual([...tmpEntries()].filter((e) => !tmpBefore.has(e)), []);
+    });
+});

@@ -1,0 +1,137 @@
+// Plans, the runner's stopping rule, the results store and the report, without a lab:
+// validation errors as `file: /pointer: reason`, the matrix's cells, seed 001's rule,
+// CSV written by csv-stringify and read back, and the report's tables and figures from
+// rows made up here.
+import { describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as os from "node:os";
+import * as path from "node:path";
+import { cells, loadPlan, validatePlan, Plan } from "../../lib/plan";
+import { runsToGo } from "../../lib/experiment";
+import { ResultStore, readCsv, RunRow } from "../../lib/results";
+import { buildReport, markdown } from "../../lib/report";
+import { describe as stats } from "../../lib/stats";
+import { SpecValidationError } from "../../lib/spec";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const base = { name: "p", stack: "local", matrix: { vmMemoryMiB: [256, 512] }, repetitions: 3 };
+
+function row(cell: string, rep: number, params: Partial<RunRow>, probe: number, total: number): RunRow {
+    return {
+        plan: "p", stack: "local", cell, rep, run: rep, from: "host1", to: "host2", startedAt: new Date(1e12 + rep).toISOString(),
+        probeDowntimeMs: probe, libvirtDowntimeMs: probe - 30, totalMs: total, libvirtElapsedMs: total - 1000, dataMiB: 80,
+        guestMemoryMiB: 256, probeSent: 500, probeLost: 3, rttBeforeMs: 1.2, answeredAfter: true, upS: 12, ...params,
+    };
+}
+
+describe("plans", () => {
+    it("every sample plan in plans/ is valid", () => {
+        for (const f of fs.readdirSync(path.join(ROOT, "plans")).filter((n) => n.endsWith(".yaml"))) {
+            const plan = loadPlan(path.join(ROOT, "plans", f));
+            assert.ok(cells(plan).length >= 1, f);
+            assert.ok(fs.existsSync(path.join(ROOT, plan.spec)), `${f}: ${plan.spec}`);
+        }
+    });
+
+    it("errors name the path and the reason, all at once", () => {
+        const { errors } = validatePlan({ ...base, name: "Bad Name", matrix: { vmMemoryMiB: [32], delay: [1] }, repetitions: 0 });
+        const text = errors.map((e) => `${e.pointer}: ${e.reason}`).join("\n");
+        assert.match(text, /\/name: "Bad Name" is not valid: lower-case letters/);
+        assert.match(text, /\/matrix: unknown property 'delay'/);
+        assert.match(text, /\/matrix\/vmMemoryMiB\/0: must be >= 64/);
+        assert.match(text, /\/repetitions: must be >= 1/);
+        const rule = validatePlan({ ...base, repetitions: { untilRelHalfWidthPct: 5, min: 20, max: 10 } });
+        assert.deepEqual(rule.errors, [{ pointer: "/repetitions/min", reason: "is 20, more than max (10)" }]);
+        const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "wanlab-test-")), "bad.yaml");
+        fs.writeFileSync(file, "name: p\nstack: local\nmatrix: {wanProfile: [moon]}\nrepetitions: 2\n");
+        assert.throws(() => loadPlan(file), (e: any) => e instanceof SpecValidationError &&
+            e.message === `${file}: /matrix/wanProfile/0: must be one of "campus", "intra-eu", "trans-atlantic", "trans-pacific"`);
+        fs.rmSync(path.dirname(file), { recursive: true });
+    });
+
+    it("cells: the first parameter listed varies slowest", () => {
+        const { plan } = validatePlan({ ...base, matrix: { vmMemoryMiB: [256, 512], wanProfile: ["campus", "intra-eu"] } });
+        assert.deepEqual(cells(plan!).map((c) => c.key), [
+            "vmMemoryMiB=256 wanProfile=campus", "vmMemoryMiB=256 wanProfile=intra-eu",
+            "vmMemoryMiB=512 wanProfile=campus", "vmMemoryMiB=512 wanProfile=intra-eu",
+        ]);
+    });
+
+    it("runs to go: a fixed count, or seed 001's rule between min and max", () => {
+        const fixed = validatePlan(base).plan!;
+        assert.equal(runsToGo(fixed, []), 3);
+        assert.equal(runsToGo(fixed, [row("c", 1, {}, 300, 5000)]), 2);
+        const rule = validatePlan({ ...base, repetitions: { untilRelHalfWidthPct: 5, min: 3, max: 6 } }).plan!;
+        assert.equal(runsToGo(rule, [row("c", 1, {}, 300, 5000)]), 2, "below min");
+        const tight = [300, 301, 299].map((d, i) => row("c", i + 1, {}, d, 5000));
+        assert.equal(runsToGo(rule, tight), 0, `half-width ${stats([300, 301, 299]).relHalfWidthPct} % is under 5 %`);
+        const loose = [200, 400, 300].map((d, i) => row("c", i + 1, {}, d, 5000));
+        assert.equal(runsToGo(rule, loose), 1, `half-width ${stats([200, 400, 300]).relHalfWidthPct.toFixed(1)} % is over 5 %`);
+        const many = [200, 400, 300, 250, 350, 260].map((d, i) => row("c", i + 1, {}, d, 5000));
+        assert.equal(runsToGo(rule, many), 0, "max reached");
+        // A run whose VM never answered again (its downtime only a lower bound) is left out of the precision.
+        const flagged = [300, 301, 299, 9000].map((d, i) => row("c", i + 1, { answeredAfter: i !== 3 }, d, 5000));
+        assert.equal(runsToGo(rule, flagged), 0);
+        assert.equal(runsToGo(rule, flagged.map((r) => ({ ...r, answeredAfter: true }))), 1);
+    });
+});
+
+describe("results store", () => {
+    it("appends rows to JSON Lines and rewrites the CSV; both read back the same, quoting included", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wanlab-test-"));
+        const store = new ResultStore(dir);
+        store.append(row("vmMemoryMiB=256", 1, { vmMemoryMiB: 256, plan: 'odd, "quoted" plan' }, 300, 5000));
+        store.append(row("vmMemoryMiB=256", 2, { vmMemoryMiB: 256, libvirtDowntimeMs: null }, 310, 5100));
+        const csv = readCsv(store.csv);
+        assert.deepEqual(csv.map((r) => [r.plan, r.rep, r.probeDowntimeMs, r.libvirtDowntimeMs, r.answeredAfter, r.vmMemoryMiB]),
+            [['odd, "quoted" plan', 1, 300, 270, true, 256], ["p", 2, 310, null, true, 256]]);
+        assert.match(fs.readFileSync(store.csv, "utf8"), /^plan,stack,cell,rep,run,/);
+        assert.match(fs.readFileSync(store.csv, "utf8"), /"odd, ""quoted"" plan"/);
+        // A line cut short by a crash is skipped, not fatal, and later rows still count.
+        fs.appendFileSync(store.jsonl, '{"plan":"p","cel');
+        fs.appendFileSync(store.jsonl, "\n");
+        store.append(row("vmMemoryMiB=256", 3, {}, 320, 5200));
+        assert.deepEqual(store.rows().map((r) => r.rep), [1, 2, 3]);
+        fs.rmSync(dir, { recursive: true });
+    });
+});
+
+describe("report", () => {
+    const plan: Plan = validatePlan({
+        ...base, name: "wan", stack: "local-wan",
+        matrix: { vmMemoryMiB: [256, 512], wanProfile: ["campus", "trans-pacific"] }, compare: ["seed000-vxlan"],
+    }).plan!;
+    const rows: RunRow[] = [];
+    for (const c of cells(plan)) {
+        const slow = c.params.wanProfile === "trans-pacific" ? 2 : 1;
+        const big = c.params.vmMemoryMiB === 512 ? 10 : 0;
+        [0, 1, 2].forEach((i) => rows.push(row(c.key, i + 1, c.params, 300 * slow + big + 10 * i, 5000 * slow + 1000 * i)));
+    }
+    rows.push(row("vmMemoryMiB=256 wanProfile=campus", 4, { vmMemoryMiB: 256, wanProfile: "campus", answeredAfter: false }, 9000, 5000));
+
+    it("tables: per-cell statistics, the study beside, paired differences; flagged runs left out and named", async () => {
+        const r = await buildReport(plan, rows);
+        const md = markdown(plan, rows, r, []);
+        // Campus at 256 MiB: 300, 310, 320 ms (the flagged 9000 ms run is left out).
+        const s = stats([300, 310, 320]);
+        assert.ok(md.includes(`| vmMemoryMiB=256 wanProfile=campus | 3 | 310.0 | 10.0 | 300.0 | 320.0 | ${s.halfWidth.toFixed(1)} | ${s.relHalfWidthPct.toFixed(2)} |`), md);
+        assert.match(md, /1 run\(s\) are left out .* \(runs 4\)/);
+        // Beside seed 000 Table 1(a), campus: 430.54 ms; (310 - 430.54) / 430.54 = -28.0 %.
+        assert.ok(md.includes("| vmMemoryMiB=256 wanProfile=campus | 310.0 ± 24.8 (n 3) | 430.5 ± 10.7 (n 40) | seed 000 Table 1(a) | -28.0 % |"), md);
+        // Total time at trans-pacific, 512 MiB: 10, 11, 12 s beside Table 2(b)'s 98.48 s.
+        assert.ok(md.includes("| vmMemoryMiB=512 wanProfile=trans-pacific | 11.00 ± 2.48 (n 3) | 98.48 ± 2.70 (n 40) | seed 000 Table 2(b) | -88.8 % |"), md);
+        // Paired: 512 minus 256 at each profile is exactly +10 ms (SD 0, so the interval is a point).
+        assert.ok(md.includes("| wanProfile=campus | vmMemoryMiB=512 − vmMemoryMiB=256 | 3 | 10.0 | [10.0, 10.0] |"), md);
+        assert.equal(r.figures.length, 2);
+    });
+
+    it("figures: one line per memory size plus the study's, over the profiles in order", async () => {
+        const r = await buildReport(plan, rows);
+        const svg = r.figures.find((f) => f.file === "downtime-vs-delay.svg")!.svg;
+        for (const label of ["measured, vmMemoryMiB 256", "measured, vmMemoryMiB 512", "seed 000 VXLAN, 256 MB (Table 1(a))", "campus", "trans-pacific"]) {
+            assert.ok(svg.includes(label), label);
+        }
+        assert.ok(svg.indexOf(">campus<") < svg.indexOf(">trans-pacific<"), "profiles in delay order");
+    });
+});
