@@ -64,7 +64,9 @@ export class Runner {
     private stack!: Stack;
     private spec!: LabSpec;
     private stopping = false;
-    private readonly abort = new AbortController();
+    private stoppingAt = 0;
+    /** Aborts the `up` under way (a new one per up: each up adds a listener to it). */
+    private abort = new AbortController();
     private location = "";
     private run = 0;
 
@@ -78,7 +80,11 @@ export class Runner {
     interrupt() {
         if (!this.stopping) {
             this.stopping = true;
+            this.stoppingAt = Date.now();
             this.progress.say("interrupted: finishing the run under way, then stopping (interrupt again to cancel it)");
+        } else if (Date.now() - this.stoppingAt < 1000) {
+            // One Ctrl-C reaches us twice: from the terminal and relayed by npm/tsx.
+            return;
         } else {
             this.progress.say("cancelling the run under way");
             this.abort.abort();
@@ -199,6 +205,7 @@ export class Runner {
         let output = "";
         this.logEngine(`\n=== ${new Date().toISOString()} ${what}\n`);
         const t0 = Date.now();
+        this.abort = new AbortController();
         try {
             await this.stack.up({
                 color: "never", signal: this.abort.signal,

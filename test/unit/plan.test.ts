@@ -106,7 +106,7 @@ describe("report", () => {
     for (const c of cells(plan)) {
         const slow = c.params.wanProfile === "trans-pacific" ? 2 : 1;
         const big = c.params.vmMemoryMiB === 512 ? 10 : 0;
-        [0, 1, 2].forEach((i) => rows.push(row(c.key, i + 1, c.params, 300 * slow + big + 10 * i, 5000 * slow + 1000 * i)));
+        [0, 1, 2].forEach((i) => rows.push(row(c.key, i + 1, c.params as Partial<RunRow>, 300 * slow + big + 10 * i, 5000 * slow + 1000 * i)));
     }
     rows.push(row("vmMemoryMiB=256 wanProfile=campus", 4, { vmMemoryMiB: 256, wanProfile: "campus", answeredAfter: false }, 9000, 5000));
 
