@@ -152,8 +152,10 @@ export class Runner {
         if (this.plan.matrix.wanProfile && !this.spec.wan) {
             throw new Error(`the plan varies wanProfile, but ${specFile} has no wan section (no router applies a profile)`);
         }
+        // Only a secret the stack does not have yet: the lab was built with the ones it has.
         for (const [key, make] of Object.entries(generatableSecrets(this.spec))) {
-            if (!config[key]) await this.stack.setConfig(key, { value: make(), secret: true });
+            const full = `wanlab:${key}`;
+            if (!config[full]) await this.stack.setConfig(full, { value: make(), secret: true });
         }
         // Run numbers only grow: past this stack's own and this plan's.
         const runs = [Number(config["wanlab:migrationRun"]?.value ?? 0), ...this.store.rows().map((r) => r.run)];

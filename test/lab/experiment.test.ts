@@ -27,6 +27,9 @@ describe("experiment runner: the smoke plan end to end, interrupted and resumed"
     const daemonsBefore = daemonPids();
     let tmpBefore: Set<string>;
     let output = "";
+    /** The CHAP password the runner generated for the new stack: a resumed runner must keep it. */
+    let chap = "";
+    const chapNow = () => engine.ok(["config", "get", "chapPassword", "--stack", STACK]).stdout.trim();
 
     /** Start the runner; resolves with its exit code and what it printed. */
     // In a process group of its own, as a terminal would run it: a crash can take the whole group.
@@ -76,6 +79,9 @@ describe("experiment runner: the smoke plan end to end, interrupted and resumed"
         const rows = store.rows();
         assert.ok(rows.length === 2 || rows.length === 3, `${rows.length} rows`);
         assert.ok(!fs.existsSync(path.join(results, "pending.json")), "no run is left marked as under way");
+        chap = chapNow();
+        assert.match(chap, /^[0-9a-f]{24}$/, "the runner generated the stack's CHAP password");
+        assert.ok(!engine.stateText(STACK).includes(chap), "and it is not in the state in plain text");
     });
 
     test("the runner and its engine killed in the middle of a run: resumed, it keeps that run (it completed) instead of repeating it", async () => {
@@ -99,6 +105,8 @@ describe("experiment runner: the smoke plan end to end, interrupted and resumed"
         assert.equal(r.code, 0, r.out);
         assert.match(r.out, new RegExp(`recovered run ${pending.run} \\(${pending.cell}, repetition ${pending.rep}\\)`));
         assert.match(r.out, /destroying the lab/);
+        // Resuming kept the lab's secrets (a new CHAP password would break the next VM's disk login).
+        assert.equal(chapNow(), chap);
     });
 
     test("the plan holds exactly its six runs: none lost, none repeated, directions alternating", () => {
