@@ -391,3 +391,22 @@ describe("remote.Command and remote.CopyToRemote over a real sshd", () => {
         await assert.rejects(provider.create!(COPY, inputs), /existing remote file/);
     });
 });
+
+describe("plugin process", () => {
+    it("leaves when the engine that started it is killed (it runs in a process group of its own)", async () => {
+        // A shell stands in for the engine: it starts the provider, then is killed outright.
+        const root = path.resolve(__dirname, "..", "..");
+        const engine = spawn("/bin/sh", ["-c",
+            `node --import '${root}/node_modules/tsx/dist/loader.mjs' '${root}/tools/engine/command-provider.ts' & echo $!; sleep 60`],
+            { stdio: ["ignore", "pipe", "ignore"], detached: true });
+        const pid = Number(await new Promise<string>((resolve) => engine.stdout!.once("data", (d) => resolve(String(d)))));
+        const alive = () => { try { process.kill(pid, 0); return true; } catch { return false; } };
+        await new Promise((r) => setTimeout(r, 1500));
+        assert.ok(alive(), "the provider serves while its engine lives");
+        process.kill(engine.pid!, "SIGKILL");
+        const deadline = Date.now() + 5000;
+        while (alive() && Date.now() < deadline) await new Promise((r) => setTimeout(r, 100));
+        assert.ok(!alive(), "the provider left within 5 s of its engine");
+        try { process.kill(-engine.pid!, "SIGKILL"); } catch { /* the group is gone already */ }
+    });
+});

@@ -13,6 +13,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { Client, ClientChannel, ConnectConfig, SFTPWrapper } from "ssh2";
 import * as pulumiProvider from "@pulumi/pulumi/provider";
+import { exitWithEngine } from "./orphan";
 
 export const PROVIDER_VERSION = "1.2.1";
 
@@ -698,6 +699,7 @@ function assertKnownType(type: string): void {
 
 // Only serve when launched as the plugin executable, not when imported by tests.
 if (require.main === module && process.env.PULUMI_COMMAND_PROVIDER_MAIN !== "0") {
+    exitWithEngine();
     pulumiProvider.main(commandProvider, process.argv.slice(2)).catch((e) => {
         process.stderr.write(`pulumi-resource-command: ${e?.message ?? e}\n`);
         process.exit(1);

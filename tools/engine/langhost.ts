@@ -7,6 +7,7 @@
 import * as path from "node:path";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
+import { exitWithEngine } from "./orphan";
 
 // The engine passes flags (-root=DIR, -tracing=…) and the engine address last.
 function parseArgs(argv: string[]): { root: string } {
@@ -70,6 +71,7 @@ async function main() {
     process.stdout.write(`${port}\n`);
 }
 
+exitWithEngine();
 main().catch((err) => {
     process.stderr.write(`pulumi-language-nodejs (wanlab): ${err?.stack ?? err}\n`);
     process.exit(1);
