@@ -8,6 +8,7 @@ import { loadPlan } from "../lib/plan";
 import { SpecValidationError } from "../lib/spec";
 import { Runner } from "../lib/experiment";
 import { describe } from "../lib/stats";
+import { duration } from "../lib/progress";
 
 function usage(): never {
     console.error("usage: npm run experiment -- <plan.yaml> [--results DIR] [--destroy]");
@@ -33,11 +34,12 @@ async function main() {
     }
     process.on("SIGINT", () => runner.interrupt());
     process.on("SIGTERM", () => runner.interrupt());
+    const t0 = Date.now();
     const outcome = await runner.execute();
 
     const rows = runner.store.rows();
     const cellKeys = [...new Set(rows.map((r) => r.cell))];
-    console.error(`\n${runner.plan.name}: ${rows.length} runs in ${runner.store.dir}`);
+    console.error(`\n${runner.plan.name}: ${rows.length} runs in ${runner.store.dir}; this session took ${duration((Date.now() - t0) / 1000)}`);
     for (const key of cellKeys) {
         const xs = rows.filter((r) => r.cell === key && r.answeredAfter);
         const down = xs.map((r) => r.probeDowntimeMs!).filter((x) => x !== null);
