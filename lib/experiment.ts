@@ -203,14 +203,14 @@ export class Runner {
     }
 
     /** Run `up`; the engine's output goes to the plan's engine.log. Returns the error, if any. */
-    private async up(what: string): Promise<{ seconds: number; error?: Error; output: string }> {
+    private async up(what: string, replace: string[] = []): Promise<{ seconds: number; error?: Error; output: string }> {
         let output = "";
         this.logEngine(`\n=== ${new Date().toISOString()} ${what}\n`);
         const t0 = Date.now();
         this.abort = new AbortController();
         try {
             await this.stack.up({
-                color: "never", signal: this.abort.signal,
+                color: "never", signal: this.abort.signal, ...(replace.length ? { replace } : {}),
                 onOutput: (o) => { output += o; this.logEngine(o); },
             });
             return { seconds: (Date.now() - t0) / 1000, output };
@@ -258,13 +258,24 @@ export class Runner {
         } else {
             record = this.readRecord(run, from, to);
         }
-        if (record) {
+        if (record && record.probe.rttBeforeMs === null) {
+            // The VM did not answer before the migration began: the lab was broken, not the
+            // migration. Not a measurement: kept as a failure, and the VM is started afresh.
+            this.location = record.to;
+            this.store.fail({ ...pending, error: `${m.vm} did not answer the probe before the migration: not a measurement` });
+            this.say(`${label}: ${m.vm} did not answer before migrating, so this run is not a measurement (failures.jsonl)`);
+            await this.restartVm(label);
+            if (this.consecutiveFailures() >= 3) throw new Error("three runs in a row failed: stopping (see failures.jsonl and engine.log)");
+        } else if (record) {
             const row = rowFromRecord(this.plan, cell, rep, record, r.seconds);
             this.store.append(row);
             this.location = record.to;
             this.progress.ran();
             this.say(`${label}: downtime ${fmt(row.probeDowntimeMs)} ms (libvirt ${fmt(row.libvirtDowntimeMs)} ms), ` +
                 `total ${(row.totalMs / 1000).toFixed(2)} s, ${fmt(row.dataMiB)} MiB` + (row.answeredAfter ? "" : ", VM NOT answering after"));
+            // A VM that never answered again is hung (LAB-NOTES: TCG guests after long
+            // migrations): the run stands, flagged, and the next one gets a fresh VM.
+            if (!row.answeredAfter && !this.stopping) await this.restartVm(label);
         } else {
             const error = tail(r.output + "\n" + (r.error?.message ?? ""));
             this.store.fail({ ...pending, error });
@@ -278,6 +289,20 @@ export class Runner {
             }
         }
         fs.rmSync(this.pendingFile, { force: true });
+    }
+
+    /** `up --replace` of the VM: deleted wherever it is, started again on its first host, and checked. */
+    private async restartVm(label: string) {
+        const m = this.spec.migration!;
+        const home = this.spec.vms.find((v) => v.name === m.vm)!.host;
+        const state = await this.stack.exportStack();
+        const urn: string | undefined = state.deployment.resources?.find((x: any) => x.urn.endsWith(`::${home}-vm-${m.vm}`))?.urn;
+        if (!urn) throw new Error(`no resource ${home}-vm-${m.vm} in stack ${this.plan.stack} to restart`);
+        this.show(`${label}: restarting ${m.vm} on ${home}`);
+        const r = await this.up(`restart ${m.vm}`, [urn]);
+        if (r.error) throw new Error(`restarting ${m.vm} failed; the engine said:\n${tail(r.output + "\n" + r.error.message)}`);
+        this.location = home;
+        this.say(`${m.vm} restarted on ${home} in ${r.seconds.toFixed(1)} s`);
     }
 
     private consecutiveFailures(): number {
