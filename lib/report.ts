@@ -11,12 +11,18 @@ import type { RunRow } from "./results";
 import { CellStats, describe, pairedDifference } from "./stats";
 import { PROFILE_ORDER, STUDY_TABLES, StudyTable } from "./studies";
 
-interface Metric { key: "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs" | "dataMiB" | "rttBeforeMs"; title: string; unit: string; scale: number; digits: number; study?: StudyTable["metric"] }
+interface Metric {
+    key: "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs" | "dataMiB" | "rttBeforeMs";
+    title: string; unit: string; scale: number; digits: number;
+    /** The studies' table of the same measurement, and the figure's file name (without -vs-<x>.svg). */
+    study?: StudyTable["metric"]; figure?: string;
+}
 
 export const METRICS: Metric[] = [
-    { key: "probeDowntimeMs", title: "Downtime (probe)", unit: "ms", scale: 1, digits: 1, study: "downtimeMs" },
-    { key: "libvirtDowntimeMs", title: "Downtime (libvirt)", unit: "ms", scale: 1, digits: 1 },
-    { key: "totalMs", title: "Total migration time", unit: "s", scale: 1 / 1000, digits: 2, study: "totalS" },
+    { key: "probeDowntimeMs", title: "Downtime (probe)", unit: "ms", scale: 1, digits: 1, study: "downtimeMs", figure: "downtime" },
+    // libvirt's pause, beside the probe's: where the two differ, the network took longer than the VM to come back.
+    { key: "libvirtDowntimeMs", title: "Downtime (libvirt)", unit: "ms", scale: 1, digits: 1, figure: "libvirt-downtime" },
+    { key: "totalMs", title: "Total migration time", unit: "s", scale: 1 / 1000, digits: 2, study: "totalS", figure: "total-time" },
     { key: "dataMiB", title: "Data moved", unit: "MiB", scale: 1, digits: 1 },
     { key: "rttBeforeMs", title: "RTT client-VM before migrating", unit: "ms", scale: 1, digits: 2 },
 ];
@@ -137,8 +143,8 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
     }
 
     const figures = [];
-    for (const m of METRICS.filter((k) => k.study)) {
-        const file = `${m.key === "totalMs" ? "total-time" : "downtime"}-vs-${x === "wanProfile" ? "delay" : x}.svg`;
+    for (const m of METRICS.filter((k) => k.figure)) {
+        const file = `${m.figure}-vs-${x === "wanProfile" ? "delay" : x}.svg`;
         const title = `${m.title} vs ${AXIS_TITLES[x].replace(/ \(.*/, "")}`;
         figures.push({ file, title, svg: await chart(plan, rows, m, stats.get(m.key)!, title) });
     }
@@ -178,13 +184,13 @@ async function chart(plan: Plan, rows: RunRow[], m: Metric, per: Map<string, Cel
         $schema: "https://vega.github.io/schema/vega-lite/v6.json",
         title, width: 460, height: 300, background: "white",
         data: { values: points },
-        encoding: { x: xEnc, color: { field: "series", type: "nominal", title: null, legend: { orient: "bottom", columns: 1 } } },
+        encoding: { x: xEnc, color: { field: "series", type: "nominal", title: null, legend: { orient: "bottom", columns: 1, labelLimit: 480 } } },
         layer: [
             { mark: { type: "line", point: true }, encoding: {
-                y: { field: "mean", type: "quantitative", title: yTitle, scale: { zero: true } },
+                y: { field: "mean", type: "quantitative", title: yTitle, scale: { domainMin: 0 } },
                 strokeDash: { field: "kind", type: "nominal", scale: { domain: ["measured", "study"], range: [[1, 0], [6, 4]] }, legend: null },
             } },
-            { mark: { type: "errorbar", ticks: { size: 10 } }, encoding: { y: { field: "lo", type: "quantitative", title: yTitle }, y2: { field: "hi" } } },
+            { mark: { type: "errorbar", ticks: { size: 10 }, clip: true }, encoding: { y: { field: "lo", type: "quantitative", title: yTitle }, y2: { field: "hi" } } },
         ],
     };
     const compiled = vl.compile(spec as any).spec;

@@ -154,7 +154,7 @@ describe("experiment runner: the smoke plan end to end, interrupted and resumed"
         }
         assert.match(md, /paired differences/);
         const { Resvg } = await import("@resvg/resvg-js");
-        for (const f of ["downtime-vs-vmMemoryMiB.svg", "total-time-vs-vmMemoryMiB.svg"]) {
+        for (const f of ["downtime-vs-vmMemoryMiB.svg", "libvirt-downtime-vs-vmMemoryMiB.svg", "total-time-vs-vmMemoryMiB.svg"]) {
             const svg = fs.readFileSync(path.join(results, f), "utf8");
             assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"[\s\S]*<\/svg>$/);
             const img = new Resvg(svg).render();
@@ -166,7 +166,7 @@ describe("experiment runner: the smoke plan end to end, interrupted and resumed"
             assert.ok(ink > 2000, `${f}: ${ink} dark pixels`);
         }
         const html = fs.readFileSync(path.join(results, "report.html"), "utf8");
-        assert.equal(html.match(/<svg /g)?.length, 2);
+        assert.equal(html.match(/<svg /g)?.length, 3);
         assert.match(html, /^<!doctype html>[\s\S]*<\/html>\n$/);
     });
 

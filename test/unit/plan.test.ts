@@ -123,7 +123,7 @@ describe("report", () => {
         assert.ok(md.includes("| vmMemoryMiB=512 wanProfile=trans-pacific | 11.00 ± 2.48 (n 3) | 98.48 ± 2.70 (n 40) | seed 000 Table 2(b) | -88.8 % |"), md);
         // Paired: 512 minus 256 at each profile is exactly +10 ms (SD 0, so the interval is a point).
         assert.ok(md.includes("| wanProfile=campus | vmMemoryMiB=512 − vmMemoryMiB=256 | 3 | 10.0 | [10.0, 10.0] |"), md);
-        assert.equal(r.figures.length, 2);
+        assert.deepEqual(r.figures.map((f) => f.file), ["downtime-vs-delay.svg", "libvirt-downtime-vs-delay.svg", "total-time-vs-delay.svg"]);
     });
 
     it("figures: one line per memory size plus the study's, over the profiles in order", async () => {
