@@ -170,7 +170,11 @@ export class Runner {
         const p: Pending = JSON.parse(fs.readFileSync(this.pendingFile, "utf8"));
         const record = this.readRecord(p.run, p.from, p.to);
         const cell = cells(this.plan).find((c) => c.key === p.cell);
-        if (record && cell && !this.store.rows().some((r) => r.run === p.run)) {
+        if (record && record.probe.rttBeforeMs === null) {
+            this.store.fail({ ...p, error: "the VM did not answer the probe before the migration: not a measurement" });
+            this.location = record.to;
+            this.say(`run ${p.run} (${p.cell}) completed before the runner stopped, but its VM did not answer before migrating: not a measurement`);
+        } else if (record && cell && !this.store.rows().some((r) => r.run === p.run)) {
             this.store.append(rowFromRecord(this.plan, cell, p.rep, record, NaN));
             this.location = record.to;
             this.say(`recovered run ${p.run} (${p.cell}, repetition ${p.rep}): it completed before the runner stopped`);
@@ -258,6 +262,8 @@ export class Runner {
         } else {
             record = this.readRecord(run, from, to);
         }
+        // From here on the run is accounted for, whatever follows.
+        fs.rmSync(this.pendingFile, { force: true });
         if (record && record.probe.rttBeforeMs === null) {
             // The VM did not answer before the migration began: the lab was broken, not the
             // migration. Not a measurement: kept as a failure, and the VM is started afresh.
@@ -288,7 +294,6 @@ export class Runner {
                 }
             }
         }
-        fs.rmSync(this.pendingFile, { force: true });
     }
 
     /** `up --replace` of the VM: deleted wherever it is, started again on its first host, and checked. */
