@@ -8,6 +8,7 @@
 // is noted in pending.json first, and a resumed plan recovers that run from the record
 // the program wrote (results/<stack>/migration-<run>-<from>-<to>.json) if it completed.
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
@@ -102,6 +103,7 @@ export class Runner {
                     "give this plan another name or another results directory");
             }
         }
+        await this.clearStaleLock();
         await this.recoverPending();
         for (const cell of all) {
             let entered = false;
@@ -162,6 +164,34 @@ export class Runner {
         this.run = Math.max(...runs);
         // A stack that never migrated starts with no migration (run 0) until the first repetition.
         if (config["wanlab:migrationRun"] === undefined) await this.stack.setConfig("wanlab:migrationRun", { value: "0" });
+    }
+
+    /**
+     * A runner killed with its engine leaves the stack locked (the file backend's lock
+     * names the engine's pid). If every lock on this stack belongs to a process of this
+     * machine that is gone, the lock is stale: remove it (`pulumi cancel`) and say so.
+     */
+    private async clearStaleLock() {
+        const backend = engineEnv().PULUMI_BACKEND_URL;
+        if (!backend.startsWith("file://")) return;
+        const locks: string[] = [];
+        const walk = (dir: string) => {
+            if (!fs.existsSync(dir)) return;
+            for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
+                const p = path.join(dir, e.name);
+                if (e.isDirectory()) walk(p);
+                else if (path.basename(dir) === this.plan.stack && e.name.endsWith(".json")) locks.push(p);
+            }
+        };
+        walk(path.join(backend.slice("file://".length), ".pulumi", "locks"));
+        if (!locks.length) return;
+        const owners = locks.map((f) => JSON.parse(fs.readFileSync(f, "utf8")) as { pid: number; hostname: string });
+        const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
+        if (owners.every((o) => o.hostname === os.hostname() && !alive(o.pid))) {
+            this.say(`stack ${this.plan.stack} is locked by engine process ${owners.map((o) => o.pid).join(", ")}, ` +
+                "which is gone (killed with the runner?): removing the stale lock");
+            await this.stack.cancel();
+        }
     }
 
     /** A run noted as under way when the runner stopped: keep it if the program recorded it. */

@@ -103,6 +103,8 @@ describe("experiment runner: the smoke plan end to end, interrupted and resumed"
         const resumed = runner(["--destroy"]);
         const r = await resumed.done;
         assert.equal(r.code, 0, r.out);
+        // The killed engine's lock on the stack is stale, and the runner says it removes it.
+        assert.match(r.out, /is locked by engine process \d+, which is gone .*: removing the stale lock/);
         assert.match(r.out, new RegExp(`recovered run ${pending.run} \\(${pending.cell}, repetition ${pending.rep}\\)`));
         assert.match(r.out, /destroying the lab/);
         // Resuming kept the lab's secrets (a new CHAP password would break the next VM's disk login).
