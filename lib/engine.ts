@@ -55,6 +55,8 @@ export class Engine {
     /** Destroy and remove every stack this engine created, then its backend. */
     cleanup() {
         for (const stack of this.stacks) {
+            // A test that killed an engine may have left the stack locked.
+            this.pulumi(["cancel", "--yes", "--stack", stack]);
             this.pulumi(["destroy", "--yes", "--stack", stack]);
             this.pulumi(["stack", "rm", "--yes", "--force", stack]);
             fs.rmSync(stackConfigFile(stack), { force: true });
