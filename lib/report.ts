@@ -5,7 +5,7 @@
 // as SVG without a browser. Written as report.md and a self-contained report.html.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import type { Plan, Parameter } from "./plan";
+import type { Cell, Plan, Parameter } from "./plan";
 import { cells } from "./plan";
 import type { RunRow } from "./results";
 import { CellStats, describe, pairedDifference } from "./stats";
@@ -113,32 +113,32 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
         }
     }
 
-    // Paired differences between the series parameter's first value and each other value,
-    // run i against run i, at each x value.
+    // Paired differences, repetition i against repetition i: between the series
+    // parameter's first value and each other value at each x value, or, with one
+    // parameter, between its first value and each other value.
     const { x, series } = axes(plan);
-    if (series) {
-        const sv = plan.matrix[series]!;
-        for (const m of METRICS.filter((k) => k.study)) {
-            const body: string[][] = [];
-            for (const xv of plan.matrix[x]!) {
-                const base = all.find((c) => c.params[x] === xv && c.params[series] === sv[0])!;
-                for (const other of sv.slice(1)) {
-                    const c = all.find((k) => k.params[x] === xv && k.params[series] === other)!;
-                    const a = values(usable(rows.filter((r) => r.cell === c.key)), m);
-                    const b = values(usable(rows.filter((r) => r.cell === base.key)), m);
-                    const n = Math.min(a.length, b.length);
-                    if (n < 2) continue;
-                    const d = pairedDifference(a.slice(0, n), b.slice(0, n));
-                    body.push([`${x}=${xv}`, `${series}=${other} − ${series}=${sv[0]}`, String(n), num(d.mean, m.digits),
-                        `[${num(d.mean - d.halfWidth, m.digits)}, ${num(d.mean + d.halfWidth, m.digits)}]`]);
-                }
+    const compared = series ?? x;
+    const values0 = plan.matrix[compared]!;
+    const groups: Cell["params"][] = series ? plan.matrix[x]!.map((xv) => ({ [x]: xv })) : [{}];
+    for (const m of METRICS.filter((k) => k.study)) {
+        const body: string[][] = [];
+        for (const g of groups) {
+            const at = (v: string | number) => all.find((c) => c.params[compared] === v && Object.entries(g).every(([k, gv]) => c.params[k as Parameter] === gv))!;
+            const b = values(usable(rows.filter((r) => r.cell === at(values0[0]).key)), m);
+            for (const other of values0.slice(1)) {
+                const a = values(usable(rows.filter((r) => r.cell === at(other).key)), m);
+                const n = Math.min(a.length, b.length);
+                if (n < 2) continue;
+                const d = pairedDifference(a.slice(0, n), b.slice(0, n));
+                body.push([Object.entries(g).map(([k, v]) => `${k}=${v}`).join(" ") || "all", `${compared}=${other} − ${compared}=${values0[0]}`,
+                    String(n), num(d.mean, m.digits), `[${num(d.mean - d.halfWidth, m.digits)}, ${num(d.mean + d.halfWidth, m.digits)}]`]);
             }
-            if (body.length) {
-                tables.push({
-                    caption: `${m.title} (${m.unit}): paired differences (repetition i of one setting against repetition i of the other) with their 95 % CI`,
-                    head: [x, "difference", "pairs", "mean", "95 % CI"], rows: body,
-                });
-            }
+        }
+        if (body.length) {
+            tables.push({
+                caption: `${m.title} (${m.unit}): paired differences (repetition i of one setting against repetition i of the other) with their 95 % CI`,
+                head: [series ? x : "at", "difference", "pairs", "mean", "95 % CI"], rows: body,
+            });
         }
     }
 
