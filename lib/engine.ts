@@ -9,6 +9,25 @@ import * as path from "node:path";
 export const ROOT = path.resolve(__dirname, "..");
 const TOOLS_BIN = path.join(ROOT, ".tools", "bin");
 
+/**
+ * The environment `.tools/env.sh` gives the CLI: the project's engine first on PATH, no
+ * update checks or plugin downloads, and (unless set already) the project's state,
+ * plugins and passphrase.
+ */
+export function engineEnv(): Record<string, string> {
+    const env: Record<string, string> = {
+        PULUMI_BACKEND_URL: process.env.PULUMI_BACKEND_URL ?? `file://${path.join(ROOT, ".state")}`,
+        PULUMI_SKIP_UPDATE_CHECK: "1",
+        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
+        PULUMI_HOME: process.env.PULUMI_HOME ?? path.join(ROOT, ".tools", "pulumi-home"),
+        PATH: `${TOOLS_BIN}:${process.env.PATH}`,
+    };
+    if (process.env.PULUMI_CONFIG_PASSPHRASE === undefined && !process.env.PULUMI_CONFIG_PASSPHRASE_FILE) {
+        env.PULUMI_CONFIG_PASSPHRASE = "wanlab-local";
+    }
+    return env;
+}
+
 export interface Run { code: number; stdout: string; stderr: string; seconds: number }
 
 /** A file backend and passphrase of the test's own: user stacks are never touched. */
@@ -17,11 +36,9 @@ export class Engine {
     readonly stacks = new Set<string>();
     readonly env: NodeJS.ProcessEnv = {
         ...process.env,
-        PATH: `${TOOLS_BIN}:${process.env.PATH}`,
+        ...engineEnv(),
         PULUMI_BACKEND_URL: `file://${this.backend}`,
         PULUMI_CONFIG_PASSPHRASE: "wanlab-test",
-        PULUMI_SKIP_UPDATE_CHECK: "1",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
         PULUMI_HOME: path.join(ROOT, ".tools", "pulumi-home"),
     };
 

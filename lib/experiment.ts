@@ -13,28 +13,13 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import type { MigrationRecord } from "../components/experiment/migration";
-import { ROOT } from "./engine";
+import { engineEnv, ROOT } from "./engine";
 import { Cell, cells, Plan, PARAMETERS } from "./plan";
-import { ResultStore, RunRow, rowFromRecord } from "./results";
+import { measured, ResultStore, RunRow, rowFromRecord } from "./results";
 import { generatableSecrets } from "./secrets";
 import { describe } from "./stats";
 import { loadSpec, LabSpec } from "./spec";
 import { Progress } from "./progress";
-
-/** The environment `.tools/env.sh` gives the CLI: the project's engine, state and plugins. */
-export function engineEnv(): Record<string, string> {
-    const env: Record<string, string> = {
-        PULUMI_BACKEND_URL: process.env.PULUMI_BACKEND_URL ?? `file://${path.join(ROOT, ".state")}`,
-        PULUMI_SKIP_UPDATE_CHECK: "1",
-        PULUMI_DISABLE_AUTOMATIC_PLUGIN_ACQUISITION: "true",
-        PULUMI_HOME: process.env.PULUMI_HOME ?? path.join(ROOT, ".tools", "pulumi-home"),
-        PATH: `${path.join(ROOT, ".tools", "bin")}:${process.env.PATH}`,
-    };
-    if (process.env.PULUMI_CONFIG_PASSPHRASE === undefined && !process.env.PULUMI_CONFIG_PASSPHRASE_FILE) {
-        env.PULUMI_CONFIG_PASSPHRASE = "wanlab-local";
-    }
-    return env;
-}
 
 /** How many more runs a cell needs, given its rows so far (seed 001's rule, or a fixed count). */
 export function runsToGo(plan: Plan, rows: RunRow[]): number {
@@ -42,7 +27,7 @@ export function runsToGo(plan: Plan, rows: RunRow[]): number {
     if ("fixed" in r) return Math.max(0, r.fixed - rows.length);
     if (rows.length >= r.max) return 0;
     if (rows.length < r.min) return r.min - rows.length;
-    const xs = rows.filter((x) => x.answeredAfter).map((x) => x[r.metric]).filter((x): x is number => x !== null);
+    const xs = measured(rows, r.metric);
     const s = xs.length >= 2 ? describe(xs) : undefined;
     return s && s.relHalfWidthPct <= r.untilRelHalfWidthPct ? 0 : 1;
 }
@@ -225,8 +210,8 @@ export class Runner {
         const rows = this.store.rows();
         let total = 0;
         for (const c of cells(this.plan)) {
-            const n = rows.filter((r) => r.cell === c.key).length;
-            total += n + runsToGo(this.plan, rows.filter((r) => r.cell === c.key));
+            const done = rows.filter((r) => r.cell === c.key);
+            total += done.length + runsToGo(this.plan, done);
         }
         return { done: rows.length, total, atLeast: !("fixed" in this.plan.repetitions) };
     }
@@ -301,7 +286,7 @@ export class Runner {
             this.store.fail({ ...pending, error: `${m.vm} did not answer the probe before the migration: not a measurement` });
             this.say(`${label}: ${m.vm} did not answer before migrating, so this run is not a measurement (failures.jsonl)`);
             await this.restartVm(label);
-            if (this.consecutiveFailures() >= 3) throw new Error("three runs in a row failed: stopping (see failures.jsonl and engine.log)");
+            this.stopAfterThreeFailures();
         } else if (record) {
             const row = rowFromRecord(this.plan, cell, rep, record, r.seconds);
             this.store.append(row);
@@ -319,9 +304,7 @@ export class Runner {
                 // A VM found on the other host (the state and the lab disagree): go the other way next.
                 if (/is not running on .*is it on/.test(error)) this.location = to;
                 this.say(`${label} FAILED (kept in failures.jsonl); the engine said:\n${error}`);
-                if (this.consecutiveFailures() >= 3) {
-                    throw new Error("three runs in a row failed: stopping (the lab is left as it is; see engine.log)");
-                }
+                this.stopAfterThreeFailures();
             }
         }
     }
@@ -340,11 +323,13 @@ export class Runner {
         this.say(`${m.vm} restarted on ${home} in ${r.seconds.toFixed(1)} s`);
     }
 
-    private consecutiveFailures(): number {
-        // Failures since the last stored row.
+    /** Three failures since the last stored row: stop, leaving the lab as it is. */
+    private stopAfterThreeFailures() {
         const rows = this.store.rows();
         const last = rows.length ? rows[rows.length - 1].run : 0;
-        return this.store.failed().filter((f) => f.run > last).length;
+        if (this.store.failed().filter((f) => f.run > last).length >= 3) {
+            throw new Error("three runs in a row failed: stopping (the lab is left as it is; see failures.jsonl and engine.log)");
+        }
     }
 }
 

@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Cell, Plan, Parameter } from "./plan";
 import { cells } from "./plan";
-import type { RunRow } from "./results";
+import { measured, type RunRow } from "./results";
 import { CellStats, describe, pairedDifference } from "./stats";
 import { PROFILE_ORDER, STUDY_TABLES, StudyTable } from "./studies";
 
@@ -38,13 +38,9 @@ const STUDY_NAMES: Record<string, string> = {
     "seed000-vxlan": "seed 000 VXLAN", "seed000-gre": "seed 000 GRE", "seed001-pmipv6": "seed 001 PMIPv6",
 };
 
-/** Rows used for statistics: a run whose VM never answered again has only a lower bound for its downtime. */
-function usable(rows: RunRow[]) {
-    return rows.filter((r) => r.answeredAfter);
-}
-
-function values(rows: RunRow[], m: Metric): number[] {
-    return rows.map((r) => r[m.key]).filter((x): x is number => x !== null && x !== undefined).map((x) => x * m.scale);
+/** A cell's values of a metric, in the metric's unit, over the runs fit for statistics. */
+function values(rows: RunRow[], cell: string, m: Metric): number[] {
+    return measured(rows.filter((r) => r.cell === cell), m.key).map((x) => x * m.scale);
 }
 
 const num = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : "-");
@@ -74,7 +70,7 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
         const per = new Map<string, CellStats | undefined>();
         const body: string[][] = [];
         for (const c of all) {
-            const xs = values(usable(rows.filter((r) => r.cell === c.key)), m);
+            const xs = values(rows, c.key, m);
             const s = xs.length ? describe(xs) : undefined;
             per.set(c.key, s);
             body.push([c.key, String(s?.n ?? 0), ...(s ? [s.mean, s.sd, s.min, s.max, s.halfWidth].map((v) => num(v, m.digits)) : ["-", "-", "-", "-", "-"]),
@@ -124,9 +120,9 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
         const body: string[][] = [];
         for (const g of groups) {
             const at = (v: string | number) => all.find((c) => c.params[compared] === v && Object.entries(g).every(([k, gv]) => c.params[k as Parameter] === gv))!;
-            const b = values(usable(rows.filter((r) => r.cell === at(values0[0]).key)), m);
+            const b = values(rows, at(values0[0]).key, m);
             for (const other of values0.slice(1)) {
-                const a = values(usable(rows.filter((r) => r.cell === at(other).key)), m);
+                const a = values(rows, at(other).key, m);
                 const n = Math.min(a.length, b.length);
                 if (n < 2) continue;
                 const d = pairedDifference(a.slice(0, n), b.slice(0, n));

@@ -51,6 +51,11 @@ export function rowFromRecord(plan: Plan, cell: Cell, rep: number, r: MigrationR
     };
 }
 
+/** A metric's values over the rows fit for statistics: a run whose VM never answered again has only a lower bound. */
+export function measured(rows: RunRow[], key: "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs" | "dataMiB" | "rttBeforeMs"): number[] {
+    return rows.filter((r) => r.answeredAfter).map((r) => r[key]).filter((x): x is number => x !== null && x !== undefined);
+}
+
 export class ResultStore {
     readonly jsonl: string;
     readonly csv: string;

@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { loadPlan } from "../lib/plan";
 import { SpecValidationError } from "../lib/spec";
 import { Runner } from "../lib/experiment";
+import { measured } from "../lib/results";
 import { describe } from "../lib/stats";
 import { duration } from "../lib/progress";
 
@@ -41,15 +42,15 @@ async function main() {
     const cellKeys = [...new Set(rows.map((r) => r.cell))];
     console.error(`\n${runner.plan.name}: ${rows.length} runs in ${runner.store.dir}; this session took ${duration((Date.now() - t0) / 1000)}`);
     for (const key of cellKeys) {
-        const xs = rows.filter((r) => r.cell === key && r.answeredAfter);
-        const down = xs.map((r) => r.probeDowntimeMs!).filter((x) => x !== null);
-        const total = xs.map((r) => r.totalMs / 1000);
+        const cell = rows.filter((r) => r.cell === key);
+        const down = measured(cell, "probeDowntimeMs");
+        const total = measured(cell, "totalMs").map((ms) => ms / 1000);
         const line = (name: string, v: number[], unit: string, d: number) => {
             if (!v.length) return `${name} -`;
             const s = describe(v);
             return `${name} ${s.mean.toFixed(d)} ${unit}` + (s.n > 1 ? ` ± ${s.halfWidth.toFixed(d)}` : "");
         };
-        console.error(`  ${key}: n ${xs.length}, ${line("downtime", down, "ms", 0)}, ${line("total", total, "s", 2)}`);
+        console.error(`  ${key}: n ${total.length}, ${line("downtime", down, "ms", 0)}, ${line("total", total, "s", 2)}`);
     }
     if (outcome === "interrupted") {
         console.error(`stopped before the plan was complete: run the same command again to resume`);
