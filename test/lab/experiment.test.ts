@@ -52,6 +52,14 @@ describe("experiment runner: the smoke plan end to end, interrupted and resumed"
             await new Promise((r) => setTimeout(r, 250));
         }
     };
+    /** The file backend's lock files on the stack. */
+    const lockFiles = (): string[] => {
+        const out: string[] = [];
+        const walk = (d: string) => fs.existsSync(d) && fs.readdirSync(d, { withFileTypes: true }).forEach((e) =>
+            e.isDirectory() ? walk(path.join(d, e.name)) : path.basename(d) === STACK && out.push(path.join(d, e.name)));
+        walk(path.join(engine.backend, ".pulumi", "locks"));
+        return out;
+    };
     const pulumiRunning = () => sh(`pgrep -f -- '--stack ${STACK}( |$)|tools/engine/(langhost|command-provider)'`).code === 0;
 
     before(() => {
@@ -97,14 +105,20 @@ describe("experiment runner: the smoke plan end to end, interrupted and resumed"
         // The runner, the CLI, the language host and the provider, all at once.
         process.kill(-child.pid!, "SIGKILL");
         await done;
+        // Whether the engine died holding the stack's lock depends on how far its update
+        // had got after the record was written; the resumed runner must remove the lock
+        // when there is one, and say nothing of one when there is none.
+        const locked = lockFiles().length > 0;
         assert.equal(store.rows().length, before, "the killed runner stored nothing for the run under way");
         await until("the killed engine's processes to be gone", () => !pulumiRunning(), 60);
 
         const resumed = runner(["--destroy"]);
         const r = await resumed.done;
         assert.equal(r.code, 0, r.out);
-        // The killed engine's lock on the stack is stale, and the runner says it removes it.
-        assert.match(r.out, /is locked by engine process \d+, which is gone .*: removing the stale lock/);
+        const staleLock = /is locked by engine process \d+, which is gone .*: removing the stale lock/;
+        if (locked) assert.match(r.out, staleLock);
+        else assert.doesNotMatch(r.out, staleLock);
+        assert.deepEqual(lockFiles(), [], "no lock is left on the stack");
         assert.match(r.out, new RegExp(`recovered run ${pending.run} \\(${pending.cell}, repetition ${pending.rep}\\)`));
         assert.match(r.out, /destroying the lab/);
         // Resuming kept the lab's secrets (a new CHAP password would break the next VM's disk login).
