@@ -1,0 +1,122 @@
+// Golden files of every command each shipped stack registers (against Pulumi's mocks):
+// its interpreter, environment, stdin, triggers and create/update/delete scripts, as
+// the command provider would receive them. Literal shell text is checked here, in
+// test/golden/<stack>.txt, rather than in assertions. After a deliberate change:
+//
+//   UPDATE_GOLDEN=1 node --import tsx --test test/unit/golden.test.ts
+//
+// and review the diff of test/golden/.
+import { before, describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { loadSpec } from "../../lib/spec";
+
+const ROOT = path.resolve(__dirname, "..", "..");
+const GOLDEN = path.join(ROOT, "test", "golden");
+const SECRETS: Record<string, string> = {
+    "wanlab:chapPassword": "golden-chap-password",
+    "wanlab:applianceKey": "-----BEGIN OPENSSH PRIVATE KEY-----\ngolden-appliance-key\n-----END OPENSSH PRIVATE KEY-----",
+    "wanlab:key1": "-----BEGIN OPENSSH PRIVATE KEY-----\ngolden-ssh-key\n-----END OPENSSH PRIVATE KEY-----",
+};
+
+const RECORD = {
+    run: 1, vm: "vm", from: "a", to: "b", startedAt: 1700000000000, totalMs: 2100,
+    probe: { intervalMs: 10, sent: 300, received: 290, lost: 10, downtimeMs: 110.5, gapStartedAt: 1700000001000, answeredAfter: true, rttBeforeMs: 0.4 },
+    libvirt: { downtimeMs: 40, timeElapsedMs: 2000, dataProcessedBytes: 1048576, memoryTotalBytes: 268435456 },
+};
+
+interface Registered { type: string; name: string; inputs: any }
+const registered: Registered[] = [];
+
+const mocksReady = pulumi.runtime.setMocks({
+    newResource(args: pulumi.runtime.MockResourceArgs) {
+        registered.push({ type: args.type, name: args.name, inputs: args.inputs });
+        // The Migration parses its command's stdout: give it a record.
+        const stdout = /-migrate-/.test(args.name) ? JSON.stringify(RECORD) : "";
+        return { id: args.custom ? `${args.name}-id` : "", state: { ...args.inputs, stdout } };
+    },
+    call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
+}, "wanlab", "golden", false);
+pulumi.runtime.setAllConfig(SECRETS, Object.keys(SECRETS));
+
+/** A value as text; secret values are named, never printed, and the project's path is <root>. */
+function show(v: unknown): string {
+    let s = typeof v === "string" ? v : JSON.stringify(v);
+    for (const [key, secret] of Object.entries(SECRETS)) s = s.split(secret).join(`<secret ${key}>`);
+    // The clone's own path (the images live under it) is not part of the golden.
+    return s.split(ROOT).join("<root>");
+}
+
+function describeCommand(r: Registered): string {
+    const out = [`### ${r.name} (${r.type})`];
+    const field = (k: string) => {
+        const raw = r.inputs[k];
+        if (raw === undefined) return undefined;
+        const secret = pulumi.runtime.isRpcSecret(raw);
+        return { value: secret ? pulumi.runtime.unwrapRpcSecret(raw) : raw, secret };
+    };
+    const interpreter = field("interpreter");
+    if (interpreter) out.push(`interpreter: ${(interpreter.value as string[]).join(" ")}`);
+    const connection = field("connection");
+    if (connection) {
+        const c = connection.value as Record<string, unknown>;
+        out.push(`connection${connection.secret ? " (secret)" : ""}: ${show(Object.keys(c).sort().map((k) => `${k}=${show(c[k])}`).join(" "))}`);
+    }
+    const env = field("environment");
+    if (env) {
+        out.push(`environment${env.secret ? " (secret)" : ""}:`);
+        const e = env.value as Record<string, unknown>;
+        for (const k of Object.keys(e).sort()) out.push(`  ${k}=${show(e[k])}`);
+    }
+    const triggers = field("triggers");
+    if (triggers) out.push(`triggers: ${show(triggers.value)}`);
+    for (const k of ["remotePath", "source"]) {
+        const f = field(k);
+        if (f) out.push(`${k}: ${show(f.value)}`);
+    }
+    for (const k of ["stdin", "create", "update", "delete"]) {
+        const f = field(k);
+        if (f !== undefined) out.push(`--- ${k}${f.secret ? " (secret)" : ""}`, show(f.value));
+    }
+    return out.join("\n");
+}
+
+type LabModule = typeof import("../../components/lab");
+let labModule: LabModule;
+
+before(async () => {
+    await mocksReady;
+    labModule = await import("../../components/lab");
+});
+
+async function commandsOf(name: string, file: string): Promise<string> {
+    const start = registered.length;
+    const spec = loadSpec(file);
+    new labModule.Lab(name, { spec, stack: "golden" });
+    await (pulumi.runtime as any).waitForRPCs();
+    const commands = registered.slice(start).filter((r) => r.type.startsWith("command:"));
+    commands.sort((a, b) => a.name.localeCompare(b.name));
+    return `# ${path.relative(ROOT, file)}: ${commands.length} commands\n\n` + commands.map(describeCommand).join("\n\n") + "\n";
+}
+
+const STACKS: Record<string, string> = {
+    small: "stacks/small.yaml",
+    local: "stacks/local.yaml",
+    "local-wan": "stacks/local-wan.yaml",
+    "ssh-lan": "test/golden/specs/ssh-lan.yaml",
+    "ssh-vm": "test/golden/specs/ssh-vm.yaml",
+};
+
+describe("golden files: the commands each stack registers", () => {
+    for (const [name, file] of Object.entries(STACKS)) {
+        it(`${file} matches test/golden/${name}.txt`, async () => {
+            const got = await commandsOf(name, path.join(ROOT, file));
+            const golden = path.join(GOLDEN, `${name}.txt`);
+            if (process.env.UPDATE_GOLDEN) fs.writeFileSync(golden, got);
+            assert.ok(fs.existsSync(golden), `no ${golden}: run with UPDATE_GOLDEN=1 and review it`);
+            assert.equal(got, fs.readFileSync(golden, "utf8"), `${name}: the registered commands differ from ${golden}`);
+        });
+    }
+});
