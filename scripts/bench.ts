@@ -8,9 +8,9 @@
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { Engine, ROOT } from "../lib/engine";
-import { loadSpec } from "../lib/spec";
-import { generatableSecrets } from "../lib/secrets";
+import { Engine, ROOT } from "../runner/engine";
+import { loadSpec } from "../model/validate";
+import { generatableSecrets } from "../runner/secrets";
 
 function arg(name: string, fallback: string): string {
     const i = process.argv.indexOf(`--${name}`);

@@ -4,12 +4,12 @@
 // the same command again to resume. Exit status: 0 complete, 130 interrupted, 2 a bad
 // plan or stack file, 1 anything else.
 import * as path from "node:path";
-import { loadPlan } from "../lib/plan";
-import { SpecValidationError } from "../lib/spec";
-import { Runner } from "../lib/experiment";
-import { measured } from "../lib/results";
-import { describe } from "../lib/stats";
-import { duration } from "../lib/progress";
+import { loadPlan } from "../model/plan";
+import { SpecValidationError } from "../model/types";
+import { Runner } from "../runner/experiment";
+import { measured } from "../analysis/results";
+import { describe } from "../analysis/stats";
+import { duration } from "../runner/progress";
 
 function usage(): never {
     console.error("usage: npm run experiment -- <plan.yaml> [--results DIR] [--destroy]");

@@ -3,10 +3,10 @@
 // lib/report.ts), into the results directory or DIR.
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { ResultStore, readCsv } from "../lib/results";
-import { writeReport } from "../lib/report";
-import { duration } from "../lib/progress";
-import type { Plan } from "../lib/plan";
+import { ResultStore, readCsv } from "../analysis/results";
+import { writeReport } from "../analysis/report";
+import { duration } from "../runner/progress";
+import type { Plan } from "../model/plan";
 
 async function main() {
     const args = process.argv.slice(2);

@@ -2,7 +2,8 @@
 //   tsx scripts/secret-keys.ts STACK [chap|ssh|appliance]
 import * as fs from "node:fs";
 import * as yaml from "js-yaml";
-import { loadSpec, SpecValidationError } from "../lib/spec";
+import { SpecValidationError } from "../model/types";
+import { loadSpec } from "../model/validate";
 
 const [stack, kind] = process.argv.slice(2);
 const cfg = yaml.load(fs.readFileSync(`Pulumi.${stack}.yaml`, "utf8")) as any;

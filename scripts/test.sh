@@ -8,4 +8,4 @@ cd "$ROOT"
 bash scripts/bootstrap.sh
 # Lab tests share this machine's namespaces: run test files one at a time.
 exec node --import tsx --test --test-concurrency=1 \
-  test/unit/*.test.ts test/spec/*.test.ts test/lab/*.test.ts
+  test/unit/*.test.ts test/spec/*.test.ts modules/*/*.test.ts test/lab/*.test.ts

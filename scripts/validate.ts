@@ -1,6 +1,7 @@
 // npm run validate -- stacks/<name>.yaml [more files]: schema and semantic checks,
 // every error as `file: /json/pointer: reason`; exits 1 if any file has errors.
-import { loadSpec, SpecValidationError } from "../lib/spec";
+import { SpecValidationError } from "../model/types";
+import { loadSpec } from "../model/validate";
 
 const files = process.argv.slice(2);
 if (files.length === 0) {

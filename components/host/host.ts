@@ -3,7 +3,7 @@
 // over SSH or an emulated one (a namespace on this machine).
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import type { HostSpec } from "../../lib/spec";
+import type { HostSpec } from "../../model/types";
 import { script } from "../../lib/shell";
 
 export interface CommandArgs {
@@ -27,20 +27,35 @@ export interface FileArgs {
     mode?: string;
 }
 
+/** Where a veth end goes when a link reaches this host directly: a network namespace here, and a bridge to join. */
+export interface LocalEnd { netns: string; bridge?: string }
+
 export abstract class Host extends pulumi.ComponentResource {
     readonly name: string;
     readonly spec: HostSpec;
     /** Resources every command on this host waits for (preflights, host set-up). */
     protected ready: pulumi.Input<pulumi.Resource>[] = [];
 
-    protected constructor(type: string, spec: HostSpec, opts?: pulumi.ComponentResourceOptions) {
-        super(type, spec.name, {}, opts);
+    protected constructor(type: string, name: string, spec: HostSpec, opts?: pulumi.ComponentResourceOptions) {
+        super(type, name, {}, opts);
         this.name = spec.name;
         this.spec = spec;
     }
 
     /** How this transport runs one command resource. */
     protected abstract runCommand(name: string, args: CommandArgs, opts: pulumi.CustomResourceOptions): pulumi.CustomResource;
+
+    /** Where a link's veth end for this interface goes, if the host is on this machine (undefined: a NIC of its own). */
+    abstract localEnd(ifname: string): LocalEnd | undefined;
+
+    /** What a veth into this host waits for. */
+    abstract linkReady(): pulumi.Resource;
+
+    /** The host as the stack's `hosts` output shows it. */
+    abstract describe(): Record<string, unknown>;
+
+    /** Facts that capability files' templates use ({{runDir}}, {{user}}, {{address}}). */
+    abstract facts(): Record<string, string>;
 
     /** Run a command on this host as a resource: create on `up`, delete on `destroy`. */
     command(name: string, args: CommandArgs, opts: pulumi.CustomResourceOptions = {}): pulumi.CustomResource {
@@ -61,24 +76,6 @@ export abstract class Host extends pulumi.ComponentResource {
             delete: 'rm -f "$FILE"',
             environment: { FILE: path.posix.normalize(args.path), MODE: args.mode ?? "0600" },
             stdin: args.content,
-        }, opts);
-    }
-
-    /** Enable IPv4 forwarding, restoring the previous value on delete. */
-    enableForwarding(opts: pulumi.CustomResourceOptions = {}): pulumi.CustomResource {
-        return this.command("ip-forward", {
-            create: script("sysctl -n net.ipv4.ip_forward", "sysctl -qw net.ipv4.ip_forward=1"),
-            // PULUMI_COMMAND_STDOUT holds the value read before create changed it.
-            delete: 'sysctl -qw net.ipv4.ip_forward="${PULUMI_COMMAND_STDOUT:-0}"',
-        }, opts);
-    }
-
-    /** A static route; `ip route replace` makes create safe to run twice. */
-    route(to: string, via: string, opts: pulumi.CustomResourceOptions = {}): pulumi.CustomResource {
-        return this.command(`route-${to.replace(/[./]/g, "-")}`, {
-            create: 'ip route replace "$TO" via "$VIA"',
-            delete: 'ip route del "$TO" via "$VIA" 2>/dev/null || true',
-            environment: { TO: to, VIA: via },
         }, opts);
     }
 }

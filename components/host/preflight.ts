@@ -4,8 +4,9 @@
 // host leaves all hosts untouched.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import type { HostSpec } from "../../lib/spec";
-import { KERNEL_FEATURES, Requirements } from "../../lib/features";
+import type { HostSpec } from "../../model/types";
+import { features } from "../../model/features";
+import type { Requirements } from "../../model/platforms";
 import { quote, script } from "../../lib/shell";
 import { localCommand } from "./local";
 import { sshConnection } from "./ssh";
@@ -18,7 +19,7 @@ export function preflightScript(spec: HostSpec, req: Requirements): string {
         "add() { missing=\"$missing\n  - $1\"; }",
         '[ "$(id -u)" = 0 ] || add "root privileges: run as root (the lab creates namespaces, links and routes)"',
         ...req.binaries.map((b) => `command -v ${quote(b)} >/dev/null 2>&1 || add ${quote(`binary '${b}': install the package that provides it`)}`),
-        ...req.kernel.map((f) => `(${KERNEL_FEATURES[f].probe}) >/dev/null 2>&1 || add ${quote(`kernel feature '${f}': ${KERNEL_FEATURES[f].hint}`)}`),
+        ...req.kernel.map((f) => `(${features()[f].probe}) >/dev/null 2>&1 || add ${quote(`kernel feature '${f}': ${features()[f].hint}`)}`),
         'if [ -n "$missing" ]; then',
         '  printf "%s is missing:%s\\nNothing was changed on any host.\\n" "$HOST" "$missing" >&2',
         "  exit 1",

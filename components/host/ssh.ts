@@ -2,9 +2,9 @@
 // the private key comes from the stack's secret configuration and stays a secret.
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
-import type { HostSpec } from "../../lib/spec";
+import type { HostSpec } from "../../model/types";
 import { script } from "../../lib/shell";
-import { asArray, CommandArgs, FileArgs, Host } from "./host";
+import { asArray, CommandArgs, FileArgs, Host, LocalEnd } from "./host";
 
 export interface SshHostArgs {
     spec: HostSpec;
@@ -29,8 +29,8 @@ export function sshConnection(spec: HostSpec): command.types.input.remote.Connec
 export class SshHost extends Host {
     protected readonly connection: command.types.input.remote.ConnectionArgs;
 
-    constructor(args: SshHostArgs, opts?: pulumi.ComponentResourceOptions, type = "wanlab:host:SshHost") {
-        super(type, args.spec, opts);
+    constructor(name: string, args: SshHostArgs, opts?: pulumi.ComponentResourceOptions, type = "wanlab:host:SshHost") {
+        super(type, name, args.spec, opts);
         this.connection = args.connection ?? sshConnection(args.spec);
         this.ready = args.preflights;
         if (args.spec.ssh) this.registerOutputs({ address: args.spec.ssh.address });
@@ -67,5 +67,22 @@ export class SshHost extends Host {
             connection: this.connection,
             addPreviousOutputInEnv: true,
         }, opts);
+    }
+
+    /** A real machine's link ends are its own NICs. */
+    localEnd(_ifname: string): LocalEnd | undefined {
+        return undefined;
+    }
+
+    linkReady(): pulumi.Resource {
+        return this;
+    }
+
+    describe(): Record<string, unknown> {
+        return { address: this.spec.ssh!.address };
+    }
+
+    facts(): Record<string, string> {
+        return { address: this.spec.ssh!.address, user: this.spec.ssh!.user };
     }
 }

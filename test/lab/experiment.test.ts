@@ -12,9 +12,9 @@ import * as path from "node:path";
 import { spawn, ChildProcess } from "node:child_process";
 import * as yaml from "js-yaml";
 import { daemonPids, Engine, residue, ROOT, sh, stackConfigFile, tmpEntries } from "./harness";
-import { loadPlan } from "../../lib/plan";
-import { ResultStore, readCsv, RunRow } from "../../lib/results";
-import { describe as stats } from "../../lib/stats";
+import { loadPlan } from "../../model/plan";
+import { ResultStore, readCsv, RunRow } from "../../analysis/results";
+import { describe as stats } from "../../analysis/stats";
 
 const STACK = "t-exp";
 

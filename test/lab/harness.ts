@@ -1,6 +1,6 @@
 // Helpers for the real-engine tests: shell commands, and what a lab left behind.
 import { spawnSync, SpawnSyncOptions } from "node:child_process";
-export { Engine, ROOT, stackConfigFile } from "../../lib/engine";
+export { Engine, ROOT, stackConfigFile } from "../../runner/engine";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";

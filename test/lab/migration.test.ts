@@ -10,7 +10,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { daemonPids, Engine, residue, ROOT, sh, tmpEntries } from "./harness";
 import { PRIVATE_DIRS } from "../../components/host/emulated";
-import type { MigrationRecord } from "../../components/experiment/migration";
+import type { MigrationRecord } from "../../modules/migration/migration";
 
 const STACK = "t-local";
 const RUN = `/run/wanlab/${STACK}`;

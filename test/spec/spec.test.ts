@@ -9,7 +9,8 @@ import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
-import { loadSpec, SpecValidationError, validateDocument } from "../../lib/spec";
+import { SpecValidationError } from "../../model/types";
+import { loadSpec, validateDocument } from "../../model/validate";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const FIXTURES = path.join(__dirname, "fixtures");
@@ -240,7 +241,9 @@ describe("the new fields' schema", () => {
             name: "explicit",
             hosts: [
                 { name: "h1", transport: "emulated", roles: ["hypervisor"], accel: "tcg" },
-                { name: "h2", transport: "emulated", roles: ["hypervisor"], accel: "kvm" },
+                { name: "h2", transport: "emulated", roles: ["hypervisor"], accel: "tcg" },
+                // Not an end of the migration: its accelerator may differ.
+                { name: "h3", transport: "emulated", roles: ["hypervisor"], accel: "kvm" },
             ],
             links: [{ name: "wan", subnet: "10.0.0.0/30", ends: [
                 { host: "h1", interface: "eth0", address: "10.0.0.1/30" },
@@ -264,7 +267,7 @@ describe("the new fields' schema", () => {
         });
         assert.deepEqual(errors, []);
         assert.ok(spec);
-        assert.deepEqual(spec.hosts.map((h) => h.accel), ["tcg", "kvm"]);
+        assert.deepEqual(spec.hosts.map((h) => h.accel), ["tcg", "tcg", "kvm"]);
         assert.equal(spec.storage[0].implementation, "lio");
         assert.deepEqual(spec.storage[0].chap, { user: "wanlab", password: { config: "chapPassword" } });
         assert.equal(spec.vms[0].interfaces[0].mtu, 1400);

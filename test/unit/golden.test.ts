@@ -11,7 +11,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { loadSpec } from "../../lib/spec";
+import { loadSpec } from "../../model/validate";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const GOLDEN = path.join(ROOT, "test", "golden");

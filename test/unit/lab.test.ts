@@ -9,7 +9,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
-import { loadSpec, validateDocument, type LabSpec } from "../../lib/spec";
+import { type LabSpec } from "../../model/types";
+import { loadSpec, validateDocument } from "../../model/validate";
+import { notBuilt } from "../../model/platforms";
 
 const PROJECT = "wanlab";
 const STACK = "unit";
@@ -96,9 +98,21 @@ async function settle() {
 }
 
 /** Build a Lab and return what it registered. */
-async function build(name: string, spec: LabSpec, extra: { migrationRun?: number; migrationDirection?: "forward" | "back"; wanProfile?: string } = {}) {
+/** What the tests look at in a built Lab: its hosts and the components its modules registered. */
+function labView(l: InstanceType<LabModule["Lab"]>) {
+    const c = l.context;
+    return {
+        hosts: c.hosts,
+        checks: c.entries<any>("check"),
+        hypervisors: c.entries<any>("hypervisor"),
+        vms: c.entries<any>("vm"),
+        migration: c.all<any>("migration")[0] as { from: string; to: string; record: pulumi.Output<any> } | undefined,
+    };
+}
+
+async function build(name: string, spec: LabSpec, settings: { migrationRun?: number; migrationDirection?: "forward" | "back"; wanProfile?: string } = {}) {
     const start = registered.length;
-    const lab = new labModule.Lab(name, { spec, stack: STACK, ...extra });
+    const lab = labView(new labModule.Lab(name, { spec, stack: STACK, settings }));
     await settle();
     const resources = registered.slice(start);
     const commands = resources.filter((r) => r.type === "command:local:Command" || r.type === "command:remote:Command");
@@ -177,7 +191,7 @@ describe("Lab for stacks/small.yaml", () => {
         const components = built.resources.filter((r) => !r.custom).map((r) => `${r.type}::${r.name}`).sort();
         assert.deepEqual(components, [
             "wanlab:Lab::small",
-            "wanlab:experiment:PingCheck::h1-to-h2",
+            "wanlab:checks:PingCheck::h1-to-h2",
             "wanlab:host:EmulatedHost::h1",
             "wanlab:host:EmulatedHost::h2",
             "wanlab:host:Link::wan",
@@ -290,7 +304,7 @@ function xmlText(s: string): string {
 const libvirtUri = (host: string) => `qemu+unix:///system?socket=/run/wanlab/${STACK}/${host}/fs/run/libvirt/libvirt-sock`;
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
 const IQN = "iqn.2015-02.com.example:shared.lun1";
-const MIGRATE_SH = fs.readFileSync(path.join(ROOT, "components", "experiment", "migrate.sh"), "utf8");
+const MIGRATE_SH = fs.readFileSync(path.join(ROOT, "modules", "migration", "migrate.sh"), "utf8");
 
 describe("Lab for stacks/local.yaml", () => {
     let built: Awaited<ReturnType<typeof build>>;
@@ -304,14 +318,17 @@ describe("Lab for stacks/local.yaml", () => {
         const components = built.resources.filter((r) => !r.custom).map((r) => `${r.type}::${r.name}`).sort();
         assert.deepEqual(components, [
             "wanlab:Lab::local",
-            "wanlab:compute:Hypervisor::host1",
-            "wanlab:compute:Hypervisor::host2",
-            "wanlab:compute:VirtualMachine::vm1",
-            "wanlab:experiment:Migration::vm1-migration",
-            "wanlab:experiment:PingCheck::client-to-host1",
-            "wanlab:experiment:PingCheck::client-to-host2",
-            "wanlab:experiment:PingCheck::client-to-vm",
-            "wanlab:experiment:PingCheck::host1-to-host2",
+            "wanlab:bridge:Bridge::host1-br0",
+            "wanlab:bridge:Bridge::host1-br1",
+            "wanlab:bridge:Bridge::host2-br0",
+            "wanlab:bridge:Bridge::host2-br1",
+            "wanlab:bridge:Bridge::router-ovl",
+            "wanlab:bridge:OpenVSwitch::host1",
+            "wanlab:bridge:OpenVSwitch::host2",
+            "wanlab:checks:PingCheck::client-to-host1",
+            "wanlab:checks:PingCheck::client-to-host2",
+            "wanlab:checks:PingCheck::client-to-vm",
+            "wanlab:checks:PingCheck::host1-to-host2",
             "wanlab:host:EmulatedHost::host1",
             "wanlab:host:EmulatedHost::host2",
             "wanlab:host:EmulatedHost::router",
@@ -319,16 +336,17 @@ describe("Lab for stacks/local.yaml", () => {
             "wanlab:host:Link::site1-wan",
             "wanlab:host:Link::site2-wan",
             "wanlab:host:Link::storage-lan",
-            "wanlab:network:Bridge::host1-br0",
-            "wanlab:network:Bridge::host1-br1",
-            "wanlab:network:Bridge::host2-br0",
-            "wanlab:network:Bridge::host2-br1",
-            "wanlab:network:Bridge::router-ovl",
-            "wanlab:network:Netem::router-wan",
-            "wanlab:network:OpenVSwitch::host1",
-            "wanlab:network:OpenVSwitch::host2",
-            "wanlab:network:VxlanTunnel::overlay",
-            "wanlab:storage:IscsiTarget::shared",
+            "wanlab:iscsi:IscsiTarget::shared",
+            "wanlab:libvirt:Hypervisor::host1",
+            "wanlab:libvirt:Hypervisor::host2",
+            "wanlab:libvirt:VirtualMachine::vm1",
+            "wanlab:migration:Migration::vm1-migration",
+            "wanlab:netem:Netem::router-wan",
+            "wanlab:routes:HostRouting::host1",
+            "wanlab:routes:HostRouting::host2",
+            "wanlab:routes:HostRouting::router",
+            "wanlab:routes:HostRouting::storage",
+            "wanlab:vxlan:VxlanTunnel::overlay",
         ]);
         assert.deepEqual(built.commands.map((c) => c.name).sort(), [
             "host1-bridge-br0", "host1-bridge-br1", "host1-check-host1-to-host2",
@@ -688,17 +706,17 @@ describe("Lab for stacks/local.yaml", () => {
         it("libvirtd after its config files and the host's OVS; the CHAP secret after libvirtd", () => {
             for (const h of ["host1", "host2"]) {
                 includesAll(deps(`${h}-libvirtd`), [`${h}-file-libvirtd-conf`, `${h}-file-qemu-conf`], `${h}-libvirtd`);
-                const hv = built.component("wanlab:compute:Hypervisor", h);
+                const hv = built.component("wanlab:libvirt:Hypervisor", h);
                 assert.deepEqual(built.depsOf(hv), [`${h}-ovs`]);
-                assert.equal(built.parentOf(built.byName(`${h}-libvirtd`)), `wanlab:compute:Hypervisor::${h}`);
+                assert.equal(built.parentOf(built.byName(`${h}-libvirtd`)), `wanlab:libvirt:Hypervisor::${h}`);
                 assert.ok(deps(`${h}-secret-shared`).includes(`${h}-libvirtd`), `${h}-secret-shared`);
             }
         });
 
         it("the iSCSI target after the whole network (its portal address and the routes to its initiators)", () => {
-            const target = built.component("wanlab:storage:IscsiTarget", "shared");
+            const target = built.component("wanlab:iscsi:IscsiTarget", "shared");
             assert.deepEqual(built.depsOf(target), network());
-            assert.equal(built.parentOf(built.byName("storage-iscsi-shared")), "wanlab:storage:IscsiTarget::shared");
+            assert.equal(built.parentOf(built.byName("storage-iscsi-shared")), "wanlab:iscsi:IscsiTarget::shared");
         });
 
         it("the VM after the network, the iSCSI target, every libvirtd and every CHAP secret", () => {
@@ -710,7 +728,7 @@ describe("Lab for stacks/local.yaml", () => {
 
         it("the checks after the VM; the migration after every check and the VM", () => {
             for (const c of ["host1-to-host2", "client-to-host1", "client-to-host2", "client-to-vm"]) {
-                const check = built.component("wanlab:experiment:PingCheck", c);
+                const check = built.component("wanlab:checks:PingCheck", c);
                 includesAll(built.depsOf(check), [...network(), "host1-vm-vm1"], c);
             }
             includesAll(deps("storage-migrate-vm1"), [
@@ -772,7 +790,7 @@ describe("Lab for stacks/local.yaml: migration run and direction", () => {
     it("run 0: no migration resource, the rest of the lab unchanged", async () => {
         const built = await build("local-norun", spec(), { migrationRun: 0 });
         assert.equal(built.lab.migration, undefined);
-        assert.equal(built.resources.filter((r) => r.type === "wanlab:experiment:Migration").length, 0);
+        assert.equal(built.resources.filter((r) => r.type === "wanlab:migration:Migration").length, 0);
         assert.deepEqual(built.commands.filter((c) => c.name.includes("migrate")).map((c) => c.name), []);
         assert.equal(built.commands.length, 47, "every other command of local.yaml is still there");
         assert.equal(built.byName("host1-vm-vm1").inputs.environment.VM, "vm1");
@@ -866,7 +884,7 @@ describe("Lab with ssh hosts", () => {
 describe("files on ssh hosts", () => {
     it("go over SFTP (CopyToRemote) to a private staging path, then a command moves them into place and removes them on delete", async () => {
         const start = registered.length;
-        const host = new sshModule.SshHost({ spec: {
+        const host = new sshModule.SshHost("r9", { spec: {
             name: "r9", transport: "ssh", roles: [], accel: "auto",
             ssh: { address: "192.0.2.99", port: 22, user: "root", privateKey: { config: "key1" } },
         }, preflights: [] });
@@ -971,11 +989,11 @@ describe("sections that validate but are not built yet", () => {
     };
 
     it("unbuiltSections names non-vxlan tunnels and non-tgt storage, nothing else", () => {
-        assert.deepEqual(labModule.unbuiltSections(spec("gre", "lio")), ["/tunnels/0/type", "/storage/0/implementation"]);
-        assert.deepEqual(labModule.unbuiltSections(spec("gre", "tgt")), ["/tunnels/0/type"]);
-        assert.deepEqual(labModule.unbuiltSections(spec("vxlan", "lio")), ["/storage/0/implementation"]);
-        assert.deepEqual(labModule.unbuiltSections(spec("vxlan", "tgt")), []);
-        assert.deepEqual(labModule.unbuiltSections(loadSpec(path.join(ROOT, "stacks", "local.yaml"))), []);
+        assert.deepEqual(notBuilt(spec("gre", "lio")), ["/tunnels/0/type", "/storage/0/implementation"]);
+        assert.deepEqual(notBuilt(spec("gre", "tgt")), ["/tunnels/0/type"]);
+        assert.deepEqual(notBuilt(spec("vxlan", "lio")), ["/storage/0/implementation"]);
+        assert.deepEqual(notBuilt(spec("vxlan", "tgt")), []);
+        assert.deepEqual(notBuilt(loadSpec(path.join(ROOT, "stacks", "local.yaml"))), []);
     });
 
     it("such a spec makes the Lab throw a RunError naming those parts, before any command", async () => {
@@ -1018,7 +1036,7 @@ describe("the CHAP password from config", () => {
         const after = registered.slice(start);
         assert.ok(after.some((r) => r.name === "host1-preflight"), "the Lab got as far as the hosts");
         // Nothing that would use the password was registered: no target, hypervisor or VM.
-        const late = after.filter((r) => /^wanlab:(storage|compute|experiment):/.test(r.type) || /-(iscsi|secret|vm|libvirtd)-?/.test(r.name));
+        const late = after.filter((r) => /^wanlab:(iscsi|libvirt|checks|migration):/.test(r.type) || /-(iscsi|secret|vm|libvirtd)-?/.test(r.name));
         assert.deepEqual(late.map((r) => r.name), []);
     });
 });

@@ -7,12 +7,12 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { cells, loadPlan, validatePlan, Plan } from "../../lib/plan";
-import { runsToGo } from "../../lib/experiment";
-import { ResultStore, readCsv, RunRow } from "../../lib/results";
-import { buildReport, markdown } from "../../lib/report";
-import { describe as stats } from "../../lib/stats";
-import { SpecValidationError } from "../../lib/spec";
+import { cells, loadPlan, validatePlan, Plan } from "../../model/plan";
+import { runsToGo } from "../../runner/experiment";
+import { ResultStore, readCsv, RunRow } from "../../analysis/results";
+import { buildReport, markdown } from "../../analysis/report";
+import { describe as stats } from "../../analysis/stats";
+import { SpecValidationError } from "../../model/types";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const base = { name: "p", stack: "local", matrix: { vmMemoryMiB: [256, 512] }, repetitions: 3 };

@@ -6,7 +6,8 @@ import { render } from "../../lib/render";
 
 const domain = (ovs: boolean) => render("libvirt/domain.xml.hbs", {
     name: "vm1", uuid: "u", memoryMiB: 256, vcpus: 1, kernel: "/k", initrd: "/i", cmdline: "a=b",
-    disk: { iqn: "iqn.2015-02.com.example:x", portal: "192.0.2.5", chapUser: "", secretUsage: "" },
+    diskXml: render("libvirt/iscsi-disk.xml.hbs", { iqn: "iqn.2015-02.com.example:x", portal: "192.0.2.5", chapUser: "", secretUsage: "" }),
+    diskNote: "disk on the shared iSCSI LUN",
     interfaces: [{ bridge: "br1", mac: "52:54:00:00:00:01", ovs }],
 });
 

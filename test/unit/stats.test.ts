@@ -4,8 +4,8 @@
 // one of its cells is wrong whatever the method.
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { describe as stats, halfWidth, pairedDifference, runsNeeded } from "../../lib/stats";
-import { STUDY_TABLES } from "../../lib/studies";
+import { describe as stats, halfWidth, pairedDifference, runsNeeded } from "../../analysis/stats";
+import { STUDY_TABLES } from "../../analysis/studies";
 
 const close = (actual: number, expected: number, tol: number, what: string) =>
     assert.ok(Math.abs(actual - expected) <= tol, `${what}: ${actual} vs ${expected}`);

@@ -1,0 +1,245 @@
+// A plan's report: per-cell statistics of each measurement, the studies' tables beside
+// the measured ones with the difference in percent, paired differences between two
+// settings, and figures like the studies' own (downtime and total migration time vs WAN
+// delay, one line per memory size, with 95 % confidence intervals) drawn by vega-lite
+// as SVG without a browser. Written as report.md and a self-contained report.html.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import type { Cell, Plan, Parameter } from "../model/plan";
+import { cells } from "../model/plan";
+import { measured, type RunRow } from "./results";
+import { CellStats, describe, pairedDifference } from "./stats";
+import { PROFILE_ORDER, STUDY_TABLES, StudyTable } from "./studies";
+
+interface Metric {
+    key: "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs" | "dataMiB" | "rttBeforeMs";
+    title: string; unit: string; scale: number; digits: number;
+    /** The studies' table of the same measurement, and the figure's file name (without -vs-<x>.svg). */
+    study?: StudyTable["metric"]; figure?: string;
+}
+
+export const METRICS: Metric[] = [
+    { key: "probeDowntimeMs", title: "Downtime (probe)", unit: "ms", scale: 1, digits: 1, study: "downtimeMs", figure: "downtime" },
+    // libvirt's pause, beside the probe's: where the two differ, the network took longer than the VM to come back.
+    { key: "libvirtDowntimeMs", title: "Downtime (libvirt)", unit: "ms", scale: 1, digits: 1, figure: "libvirt-downtime" },
+    { key: "totalMs", title: "Total migration time", unit: "s", scale: 1 / 1000, digits: 2, study: "totalS", figure: "total-time" },
+    { key: "dataMiB", title: "Data moved", unit: "MiB", scale: 1, digits: 1 },
+    { key: "rttBeforeMs", title: "RTT client-VM before migrating", unit: "ms", scale: 1, digits: 2 },
+];
+
+/** A table both renderers share. */
+interface Table { caption: string; head: string[]; rows: string[][] }
+
+export interface Report { tables: Table[]; figures: { file: string; title: string; svg: string }[]; notes: string[] }
+
+const AXIS_TITLES: Record<Parameter, string> = { wanProfile: "WAN delay profile", vmMemoryMiB: "VM memory (MiB)" };
+
+const STUDY_NAMES: Record<string, string> = {
+    "seed000-vxlan": "seed 000 VXLAN", "seed000-gre": "seed 000 GRE", "seed001-pmipv6": "seed 001 PMIPv6",
+};
+
+/** A cell's values of a metric, in the metric's unit, over the runs fit for statistics. */
+function values(rows: RunRow[], cell: string, m: Metric): number[] {
+    return measured(rows.filter((r) => r.cell === cell), m.key).map((x) => x * m.scale);
+}
+
+const num = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : "-");
+const pct = (x: number) => (Number.isFinite(x) ? `${x >= 0 ? "+" : ""}${x.toFixed(1)} %` : "-");
+
+/** The matrix parameter drawn along the x axis (the WAN profile when it varies) and the one drawn as series. */
+function axes(plan: Plan): { x: Parameter; series?: Parameter } {
+    const params = Object.keys(plan.matrix) as Parameter[];
+    const x = params.includes("wanProfile") ? "wanProfile" : params[params.length - 1];
+    return { x, series: params.find((p) => p !== x) };
+}
+
+export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
+    const all = cells(plan);
+    const tables: Table[] = [];
+    const notes: string[] = [];
+    const stats = new Map<string, Map<string, CellStats | undefined>>();
+    notes.push("Per-cell tables: n, mean, sample standard deviation, min, max, the half-width of the 95 % confidence interval " +
+        "of the mean (Student's t, n − 1 degrees of freedom) and that half-width relative to the mean.");
+    const flagged = rows.filter((r) => !r.answeredAfter);
+    if (flagged.length) {
+        notes.push(`${flagged.length} run(s) are left out of the statistics because the VM did not answer the probe after the migration ` +
+            `(runs ${flagged.map((r) => r.run).join(", ")}); they remain in runs.csv with answeredAfter = false.`);
+    }
+
+    for (const m of METRICS) {
+        const per = new Map<string, CellStats | undefined>();
+        const body: string[][] = [];
+        for (const c of all) {
+            const xs = values(rows, c.key, m);
+            const s = xs.length ? describe(xs) : undefined;
+            per.set(c.key, s);
+            body.push([c.key, String(s?.n ?? 0), ...(s ? [s.mean, s.sd, s.min, s.max, s.halfWidth].map((v) => num(v, m.digits)) : ["-", "-", "-", "-", "-"]),
+                s ? num(s.relHalfWidthPct, 2) : "-"]);
+        }
+        stats.set(m.key, per);
+        tables.push({
+            caption: `${m.title} (${m.unit}) per cell`,
+            head: ["cell", "n", "mean", "SD", "min", "max", "95 % CI ±", "rel. %"], rows: body,
+        });
+    }
+
+    // The studies' tables beside the measured ones, where a cell matches a study's column.
+    for (const study of plan.compare) {
+        for (const m of METRICS.filter((x) => x.study)) {
+            const body: string[][] = [];
+            for (const c of all) {
+                const profile = c.params.wanProfile as string | undefined;
+                const memory = Number(c.params.vmMemoryMiB ?? 256);
+                const table = STUDY_TABLES.find((t) => t.study === study && t.metric === m.study && t.memoryMiB === memory);
+                const s = stats.get(m.key)!.get(c.key);
+                if (!table || !profile || !s) continue;
+                const ref = table.cells[profile as (typeof PROFILE_ORDER)[number]];
+                body.push([c.key, `${num(s.mean, m.digits)} ± ${num(s.halfWidth, m.digits)} (n ${s.n})`,
+                    `${num(ref.mean, m.digits)} ± ${num(ref.halfWidth, m.digits)} (n ${ref.n})`, table.source,
+                    pct((100 * (s.mean - ref.mean)) / ref.mean)]);
+            }
+            if (body.length) {
+                tables.push({
+                    caption: `${m.title} (${m.unit}): measured beside ${STUDY_NAMES[study]} (mean ± 95 % CI half-width), difference = (measured − study) / study`,
+                    head: ["cell", "measured", STUDY_NAMES[study], "study table", "difference"], rows: body,
+                });
+            } else {
+                notes.push(`${STUDY_NAMES[study]} has no ${m.title.toLowerCase()} table matching this plan's cells (its memory sizes or profiles differ).`);
+            }
+        }
+    }
+
+    // Paired differences, repetition i against repetition i: between the series
+    // parameter's first value and each other value at each x value, or, with one
+    // parameter, between its first value and each other value.
+    const { x, series } = axes(plan);
+    const compared = series ?? x;
+    const values0 = plan.matrix[compared]!;
+    const groups: Cell["params"][] = series ? plan.matrix[x]!.map((xv) => ({ [x]: xv })) : [{}];
+    for (const m of METRICS.filter((k) => k.study)) {
+        const body: string[][] = [];
+        for (const g of groups) {
+            const at = (v: string | number) => all.find((c) => c.params[compared] === v && Object.entries(g).every(([k, gv]) => c.params[k as Parameter] === gv))!;
+            const b = values(rows, at(values0[0]).key, m);
+            for (const other of values0.slice(1)) {
+                const a = values(rows, at(other).key, m);
+                const n = Math.min(a.length, b.length);
+                if (n < 2) continue;
+                const d = pairedDifference(a.slice(0, n), b.slice(0, n));
+                body.push([Object.entries(g).map(([k, v]) => `${k}=${v}`).join(" ") || "all", `${compared}=${other} − ${compared}=${values0[0]}`,
+                    String(n), num(d.mean, m.digits), `[${num(d.mean - d.halfWidth, m.digits)}, ${num(d.mean + d.halfWidth, m.digits)}]`]);
+            }
+        }
+        if (body.length) {
+            tables.push({
+                caption: `${m.title} (${m.unit}): paired differences (repetition i of one setting against repetition i of the other) with their 95 % CI`,
+                head: [series ? x : "at", "difference", "pairs", "mean", "95 % CI"], rows: body,
+            });
+        }
+    }
+
+    const figures = [];
+    for (const m of METRICS.filter((k) => k.figure)) {
+        const file = `${m.figure}-vs-${x === "wanProfile" ? "delay" : x}.svg`;
+        const title = `${m.title} vs ${AXIS_TITLES[x].replace(/ \(.*/, "")}`;
+        figures.push({ file, title, svg: await chart(plan, rows, m, stats.get(m.key)!, title) });
+    }
+    return { tables, figures, notes };
+}
+
+/** Mean with 95 % CI error bars per x value, one line per series; the compared studies' means dashed. */
+async function chart(plan: Plan, rows: RunRow[], m: Metric, per: Map<string, CellStats | undefined>, title: string): Promise<string> {
+    const vega = await import("vega");
+    const vl = await import("vega-lite");
+    const { x, series } = axes(plan);
+    const points: any[] = [];
+    for (const c of cells(plan)) {
+        const s = per.get(c.key);
+        if (!s) continue;
+        const hw = Number.isFinite(s.halfWidth) ? s.halfWidth : 0;
+        points.push({
+            x: String(c.params[x]), mean: s.mean, lo: s.mean - hw, hi: s.mean + hw,
+            series: series ? `measured, ${series} ${c.params[series]}` : "measured", kind: "measured",
+        });
+    }
+    for (const study of plan.compare) {
+        for (const t of STUDY_TABLES.filter((k) => k.study === study && k.metric === m.study)) {
+            const memories = plan.matrix.vmMemoryMiB ?? [256];
+            if (x !== "wanProfile" || !memories.includes(t.memoryMiB)) continue;
+            for (const p of plan.matrix.wanProfile!) {
+                const ref = t.cells[p as (typeof PROFILE_ORDER)[number]];
+                points.push({ x: p, mean: ref.mean, lo: ref.mean - ref.halfWidth, hi: ref.mean + ref.halfWidth,
+                    series: `${STUDY_NAMES[study]}, ${t.memoryMiB} MB (${t.source.replace(/^seed \d+ /, "")})`, kind: "study" });
+            }
+        }
+    }
+    const order = x === "wanProfile" ? PROFILE_ORDER.filter((p) => plan.matrix.wanProfile!.includes(p)) : plan.matrix[x]!.map(String);
+    const xEnc = { field: "x", type: "ordinal", sort: order, title: AXIS_TITLES[x], axis: { labelAngle: 0 }, scale: { type: "point", padding: 0.4 } };
+    const yTitle = `${m.title} (${m.unit}), mean and 95 % CI`;
+    const spec = {
+        $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+        title, width: 460, height: 300, background: "white",
+        data: { values: points },
+        encoding: { x: xEnc, color: { field: "series", type: "nominal", title: null, legend: { orient: "bottom", columns: 1, labelLimit: 480 } } },
+        layer: [
+            { mark: { type: "line", point: true }, encoding: {
+                y: { field: "mean", type: "quantitative", title: yTitle, scale: { domainMin: 0 } },
+                strokeDash: { field: "kind", type: "nominal", scale: { domain: ["measured", "study"], range: [[1, 0], [6, 4]] }, legend: null },
+            } },
+            { mark: { type: "errorbar", ticks: { size: 10 }, clip: true }, encoding: { y: { field: "lo", type: "quantitative", title: yTitle }, y2: { field: "hi" } } },
+        ],
+    };
+    const compiled = vl.compile(spec as any).spec;
+    const view = new vega.View(vega.parse(compiled), { renderer: "none" });
+    const svg = await view.toSVG();
+    view.finalize();
+    return svg;
+}
+
+const mdCell = (s: string) => s.replace(/\|/g, "\\|");
+const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;");
+
+export function markdown(plan: Plan, rows: RunRow[], r: Report, header: string[]): string {
+    const out = [`# ${plan.name}`, "", ...(plan.description ? [plan.description, ""] : []), ...header.map((h) => `- ${h}`), ""];
+    for (const n of r.notes) out.push(`> ${n}`, "");
+    for (const f of r.figures) out.push(`![${f.title}](${f.file})`, "");
+    for (const t of r.tables) {
+        out.push(`**${t.caption}**`, "", `| ${t.head.map(mdCell).join(" | ")} |`, `|${t.head.map(() => "---").join("|")}|`);
+        for (const row of t.rows) out.push(`| ${row.map(mdCell).join(" | ")} |`);
+        out.push("");
+    }
+    return out.join("\n");
+}
+
+export function html(plan: Plan, rows: RunRow[], r: Report, header: string[]): string {
+    const parts = [
+        "<!doctype html>", `<html lang="en"><head><meta charset="utf-8"><title>${esc(plan.name)}</title>`,
+        "<style>body{font-family:sans-serif;max-width:60em;margin:2em auto}table{border-collapse:collapse;margin:1em 0}" +
+        "td,th{border:1px solid #bbb;padding:.2em .5em;text-align:right}td:first-child{text-align:left}caption{font-weight:bold;text-align:left}</style>",
+        "</head><body>", `<h1>${esc(plan.name)}</h1>`, ...(plan.description ? [`<p>${esc(plan.description)}</p>`] : []),
+        `<ul>${header.map((h) => `<li>${esc(h)}</li>`).join("")}</ul>`,
+        ...r.notes.map((n) => `<blockquote>${esc(n)}</blockquote>`),
+        ...r.figures.map((f) => `<figure>${f.svg}<figcaption>${esc(f.title)}</figcaption></figure>`),
+    ];
+    for (const t of r.tables) {
+        parts.push(`<table><caption>${esc(t.caption)}</caption><tr>${t.head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr>`);
+        for (const row of t.rows) parts.push(`<tr>${row.map((c) => `<td>${esc(c)}</td>`).join("")}</tr>`);
+        parts.push("</table>");
+    }
+    parts.push("</body></html>", "");
+    return parts.join("\n");
+}
+
+/** Write report.md, report.html and the figures into dir. Returns the files written. */
+export async function writeReport(dir: string, plan: Plan, rows: RunRow[], header: string[]): Promise<string[]> {
+    const r = await buildReport(plan, rows);
+    const files: string[] = [];
+    for (const f of r.figures) {
+        fs.writeFileSync(path.join(dir, f.file), f.svg);
+        files.push(path.join(dir, f.file));
+    }
+    fs.writeFileSync(path.join(dir, "report.md"), markdown(plan, rows, r, header));
+    fs.writeFileSync(path.join(dir, "report.html"), html(plan, rows, r, header));
+    files.push(path.join(dir, "report.md"), path.join(dir, "report.html"));
+    return files;
+}

@@ -1,0 +1,132 @@
+// A plan's results: one row per completed migration, kept in results/<plan>/runs.jsonl
+// (appended and flushed as each run completes: the record of truth) and runs.csv (the
+// same rows for spreadsheets and R, rewritten whole from the JSON Lines each time, so the
+// two never disagree). Failed runs go to failures.jsonl.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { stringify } from "csv-stringify/sync";
+import { parse } from "csv-parse/sync";
+import type { MigrationRecord } from "../modules/migration/migration";
+import type { Cell, Parameter, Plan } from "../model/plan";
+
+export interface RunRow {
+    plan: string; stack: string; cell: string;
+    /** The repetition within the cell, from 1. */
+    rep: number;
+    /** The stack's migration run number (its trigger). */
+    run: number;
+    from: string; to: string;
+    wanProfile?: string; vmMemoryMiB?: number;
+    startedAt: string;
+    probeDowntimeMs: number | null; libvirtDowntimeMs: number | null;
+    totalMs: number; libvirtElapsedMs: number | null;
+    dataMiB: number | null; guestMemoryMiB: number | null;
+    probeSent: number; probeLost: number; rttBeforeMs: number | null;
+    /** False when the VM never answered the probe after the migration: the downtime is then only a lower bound. */
+    answeredAfter: boolean;
+    /** Wall time of the `pulumi up` that ran the migration. */
+    upS: number;
+}
+
+export const COLUMNS = [
+    "plan", "stack", "cell", "rep", "run", "from", "to", "wanProfile", "vmMemoryMiB", "startedAt",
+    "probeDowntimeMs", "libvirtDowntimeMs", "totalMs", "libvirtElapsedMs", "dataMiB", "guestMemoryMiB",
+    "probeSent", "probeLost", "rttBeforeMs", "answeredAfter", "upS",
+] as const;
+
+const MiB = 1048576;
+const round = (x: number | null, digits: number) => (x === null ? null : Number(x.toFixed(digits)));
+
+export function rowFromRecord(plan: Plan, cell: Cell, rep: number, r: MigrationRecord, upS: number): RunRow {
+    return {
+        plan: plan.name, stack: plan.stack, cell: cell.key, rep, run: r.run, from: r.from, to: r.to,
+        ...(cell.params as Partial<Record<Parameter, any>>),
+        startedAt: new Date(r.startedAt).toISOString(),
+        probeDowntimeMs: r.probe.downtimeMs, libvirtDowntimeMs: r.libvirt.downtimeMs,
+        totalMs: r.totalMs, libvirtElapsedMs: r.libvirt.timeElapsedMs,
+        dataMiB: round(r.libvirt.dataProcessedBytes === null ? null : r.libvirt.dataProcessedBytes / MiB, 2),
+        guestMemoryMiB: round(r.libvirt.memoryTotalBytes === null ? null : r.libvirt.memoryTotalBytes / MiB, 1),
+        probeSent: r.probe.sent, probeLost: r.probe.lost, rttBeforeMs: r.probe.rttBeforeMs,
+        answeredAfter: r.probe.answeredAfter, upS: round(upS, 2)!,
+    };
+}
+
+/** A metric's values over the rows fit for statistics: a run whose VM never answered again has only a lower bound. */
+export function measured(rows: RunRow[], key: "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs" | "dataMiB" | "rttBeforeMs"): number[] {
+    return rows.filter((r) => r.answeredAfter).map((r) => r[key]).filter((x): x is number => x !== null && x !== undefined);
+}
+
+export class ResultStore {
+    readonly jsonl: string;
+    readonly csv: string;
+    readonly failures: string;
+    readonly log: string;
+
+    constructor(readonly dir: string) {
+        fs.mkdirSync(dir, { recursive: true });
+        this.jsonl = path.join(dir, "runs.jsonl");
+        this.csv = path.join(dir, "runs.csv");
+        this.failures = path.join(dir, "failures.jsonl");
+        this.log = path.join(dir, "engine.log");
+    }
+
+    /** Every stored row. A line cut short by a crash is not a run: it is skipped with a warning. */
+    rows(): RunRow[] {
+        return readJsonLines<RunRow>(this.jsonl);
+    }
+
+    append(row: RunRow) {
+        appendLine(this.jsonl, JSON.stringify(row));
+        const tmp = `${this.csv}.tmp`;
+        fs.writeFileSync(tmp, stringify(this.rows(), { header: true, columns: [...COLUMNS], cast: { boolean: (b) => String(b) } }));
+        fs.renameSync(tmp, this.csv);
+    }
+
+    fail(entry: { cell: string; rep: number; run: number; from: string; to: string; at: string; error: string }) {
+        appendLine(this.failures, JSON.stringify(entry));
+    }
+
+    failed(): { run: number; cell: string; error: string }[] {
+        return readJsonLines(this.failures);
+    }
+}
+
+/** Read a runs.csv back into rows (numbers and booleans restored). */
+export function readCsv(file: string): RunRow[] {
+    const numeric = new Set(["rep", "run", "vmMemoryMiB", "probeDowntimeMs", "libvirtDowntimeMs", "totalMs", "libvirtElapsedMs",
+        "dataMiB", "guestMemoryMiB", "probeSent", "probeLost", "rttBeforeMs", "upS"]);
+    return parse(fs.readFileSync(file, "utf8"), {
+        columns: true,
+        cast: (value, ctx) => {
+            if (ctx.header) return value;
+            const col = String(ctx.column);
+            if (col === "answeredAfter") return value === "true";
+            if (numeric.has(col)) return value === "" ? null : Number(value);
+            return value === "" ? undefined : value;
+        },
+    }) as RunRow[];
+}
+
+function appendLine(file: string, line: string) {
+    const fd = fs.openSync(file, "a");
+    try {
+        fs.writeSync(fd, line + "\n");
+        fs.fsyncSync(fd);
+    } finally {
+        fs.closeSync(fd);
+    }
+}
+
+function readJsonLines<T>(file: string): T[] {
+    if (!fs.existsSync(file)) return [];
+    const lines = fs.readFileSync(file, "utf8").split("\n").filter((l) => l.trim());
+    const out: T[] = [];
+    lines.forEach((l, i) => {
+        try {
+            out.push(JSON.parse(l));
+        } catch {
+            process.stderr.write(`warning: ${file}: line ${i + 1} is not JSON (a write cut short?) and is skipped\n`);
+        }
+    });
+    return out;
+}

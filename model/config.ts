@@ -1,0 +1,87 @@
+// The stack's configuration keys (`pulumi config set wanlab:<key> ...`), in one registry:
+// the core's and each module's, each with what it means and what values it takes. The
+// program reads them through here, and the experiment runner and the tools name them
+// through here, so no other file spells `wanlab:<key>`.
+
+import { modules } from "./modules";
+
+export const NAMESPACE = "wanlab";
+
+export interface ConfigKey {
+    /** The key without its namespace, e.g. "wanProfile". */
+    key: string;
+    description: string;
+    /** The value's meaning; throws an Error whose message says what is allowed, in words. */
+    parse(raw: string): unknown;
+}
+
+export type Settings = Record<string, unknown>;
+
+export const CORE_CONFIG: ConfigKey[] = [
+    { key: "spec", description: "the experiment file (stacks/<name>.yaml) this stack builds", parse: (raw) => raw },
+];
+
+/** "wanlab:<key>". */
+export function configKey(key: string): string {
+    return `${NAMESPACE}:${key}`;
+}
+
+/** A whole number within bounds, or an error that says so. */
+export function wholeNumber(key: string, min: number, max: number, unit = ""): (raw: string) => number {
+    return (raw) => {
+        const n = Number(raw);
+        if (!/^-?\d+$/.test(raw.trim()) || !Number.isInteger(n) || n < min || n > max) {
+            throw new Error(`${configKey(key)} must be a whole number${unit ? ` of ${unit}` : ""} from ${min} to ${max}, not '${raw}'`);
+        }
+        return n;
+    };
+}
+
+/** One of a fixed list (own names only: 'constructor' is not a profile). */
+export function oneOf(key: string, values: readonly string[], what: string): (raw: string) => string {
+    return (raw) => {
+        if (!values.includes(raw)) throw new Error(`${configKey(key)} '${raw}' is not ${what}: use one of ${values.join(", ")}`);
+        return raw;
+    };
+}
+
+/** Every key: the core's and the modules'. */
+export function configKeys(): ConfigKey[] {
+    const out = [...CORE_CONFIG];
+    for (const m of modules()) {
+        for (const k of m.configKeys ?? []) {
+            if (out.some((o) => o.key === k.key)) throw new Error(`module ${m.name} redefines configuration key ${configKey(k.key)}`);
+            out.push(k);
+        }
+    }
+    return out;
+}
+
+export function configKeyNamed(key: string): ConfigKey {
+    const k = configKeys().find((c) => c.key === key);
+    if (!k) throw new Error(`no configuration key ${configKey(key)}`);
+    return k;
+}
+
+/** The run-time settings from the stack's configuration (get(key) returns wanlab:<key>'s raw value, or undefined). */
+export function parseSettings(get: (key: string) => string | undefined): { settings: Settings; errors: string[] } {
+    const settings: Settings = {};
+    const errors: string[] = [];
+    for (const k of configKeys()) {
+        if (k.key === "spec") continue;
+        const raw = get(k.key);
+        if (raw === undefined) continue;
+        try {
+            settings[k.key] = k.parse(raw);
+        } catch (err: any) {
+            errors.push(err.message);
+        }
+    }
+    return { settings, errors };
+}
+
+/** Apply the settings that change the lab (a WAN profile, a VM's memory) to a validated spec. */
+export function applySettings<T>(spec: T, settings: Settings): T {
+    for (const m of modules()) m.applySettings?.(spec as any, settings);
+    return spec;
+}

@@ -1,0 +1,75 @@
+// An experiment plan (plans/<name>.yaml): which stack, which settings vary (the matrix),
+// how many migrations per cell, and which studies the report compares with. Validated by
+// plans/schema.json plus the checks a schema cannot express, every error as
+// `file: /pointer: reason`, before anything runs.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import Ajv2020 from "ajv/dist/2020";
+import { readYaml } from "./validate";
+import { schemaErrors } from "./schema";
+import { type SpecError, SpecValidationError } from "./types";
+
+/** The settings a plan can vary, and the stack configuration key each one sets. */
+export const PARAMETERS = { wanProfile: "wanlab:wanProfile", vmMemoryMiB: "wanlab:vmMemoryMiB" } as const;
+export type Parameter = keyof typeof PARAMETERS;
+export type Metric = "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs";
+
+export type Repetitions = { fixed: number } | { untilRelHalfWidthPct: number; metric: Metric; min: number; max: number };
+
+export interface Plan {
+    name: string;
+    description?: string;
+    stack: string;
+    spec: string;
+    matrix: Partial<Record<Parameter, (string | number)[]>>;
+    repetitions: Repetitions;
+    compare: string[];
+}
+
+/** One combination of the matrix's values; key is how rows name it ("vmMemoryMiB=256 wanProfile=campus"). */
+export interface Cell { index: number; key: string; params: Partial<Record<Parameter, string | number>> }
+
+const SCHEMA_FILE = path.join(__dirname, "..", "plans", "schema.json");
+let validator: ReturnType<Ajv2020["compile"]> | undefined;
+
+export function validatePlan(doc: unknown): { plan?: Plan; errors: SpecError[] } {
+    if (!validator) {
+        const ajv = new Ajv2020({ allErrors: true, useDefaults: true, verbose: true, strict: true, strictRequired: false });
+        validator = ajv.compile(JSON.parse(fs.readFileSync(SCHEMA_FILE, "utf8")));
+    }
+    if (!validator(doc)) return { errors: schemaErrors(validator.errors ?? []) };
+    const raw = doc as any;
+    const errors: SpecError[] = [];
+    const reps = raw.repetitions;
+    if (typeof reps === "object" && reps.min > reps.max) {
+        errors.push({ pointer: "/repetitions/min", reason: `is ${reps.min}, more than max (${reps.max})` });
+    }
+    if (errors.length) return { errors };
+    return {
+        plan: {
+            name: raw.name, description: raw.description, stack: raw.stack,
+            spec: raw.spec ?? `stacks/${raw.stack}.yaml`,
+            matrix: raw.matrix,
+            repetitions: typeof reps === "number" ? { fixed: reps } : { metric: "probeDowntimeMs", ...reps },
+            compare: raw.compare ?? [],
+        },
+        errors: [],
+    };
+}
+
+export function loadPlan(file: string): Plan {
+    const { plan, errors } = validatePlan(readYaml(file));
+    if (!plan) throw new SpecValidationError(file, errors);
+    return plan;
+}
+
+/** The matrix's cells, the first parameter listed varying slowest. */
+export function cells(plan: Plan): Cell[] {
+    let out: Cell["params"][] = [{}];
+    for (const [param, values] of Object.entries(plan.matrix) as [Parameter, (string | number)[]][]) {
+        out = out.flatMap((p) => values.map((v) => ({ ...p, [param]: v })));
+    }
+    return out.map((params, index) => ({
+        index, params, key: Object.entries(params).map(([k, v]) => `${k}=${v}`).join(" "),
+    }));
+}

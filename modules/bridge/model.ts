@@ -1,0 +1,60 @@
+// Bridges on hosts: Open vSwitch (the hypervisors, as in the studies) or Linux bridges
+// (the router's overlay gateway). A bridge may carry the host's address; a link end may
+// be plugged into one instead of being addressed.
+import type { ModuleModel } from "../../model/modules";
+import type { CheckContext } from "../../model/context";
+import { inPrefix } from "../../model/address";
+
+export interface BridgeSpec { name: string; host: string; type: "ovs" | "linux"; address?: string }
+
+declare module "../../model/types" {
+    interface LabSpec { bridges: BridgeSpec[] }
+    interface LinkEnd { bridge?: string }
+}
+
+/** Whether host has bridge; an error at pointer if the host exists and the bridge does not. */
+export function bridgeRef(ctx: CheckContext, pointer: string, host: string, bridge: string) {
+    if (ctx.hosts.has(host) && !ctx.lookup("bridge", `${host}/${bridge}`)) ctx.err(pointer, `no bridge '${bridge}' on host '${host}'`);
+}
+
+export const module: ModuleModel = {
+    name: "bridge",
+    phase: "network",
+    capabilities: {
+        ovs: "Open vSwitch bridges",
+        linux: "Linux bridges",
+    },
+    check(spec, ctx) {
+        spec.bridges.forEach((b, i) => {
+            ctx.hostRef(`/bridges/${i}/host`, b.host);
+            ctx.claimInterface(b.host, b.name, `/bridges/${i}/name`);
+            ctx.provide("bridge", `${b.host}/${b.name}`, b);
+        });
+        const uplinksOf = new Map<string, string[]>(); // "host/bridge" -> subnets of the links plugged into it
+        spec.links.forEach((l, i) => l.ends.forEach((e, j) => {
+            const ep = `/links/${i}/ends/${j}`;
+            if (e.address && e.bridge) ctx.err(ep, "give an end either an address or a bridge, not both");
+            if (!e.bridge) return;
+            bridgeRef(ctx, `${ep}/bridge`, e.host, e.bridge);
+            const key = `${e.host}/${e.bridge}`;
+            uplinksOf.set(key, [...(uplinksOf.get(key) ?? []), l.subnet]);
+        }));
+        spec.bridges.forEach((b, i) => {
+            if (!b.address) return;
+            ctx.claimAddress(b.address, `/bridges/${i}/address`);
+            ctx.attach(b.host, b.address);
+            // A bridge's address must sit in the subnet of a link plugged into it.
+            const uplinks = uplinksOf.get(`${b.host}/${b.name}`) ?? [];
+            if (uplinks.length && !uplinks.some((subnet) => inPrefix(b.address!, subnet)))
+                ctx.err(`/bridges/${i}/address`, `${b.address} is outside the subnet of every link plugged into bridge '${b.name}'`);
+        });
+    },
+    uses: (spec) => spec.bridges.map((b, i) => ({ host: b.host, capability: b.type, pointer: `/bridges/${i}/type` })),
+    graph(spec, g) {
+        for (const b of spec.bridges) {
+            g.node(`${b.host}/${b.name}`, { kind: "bridge", parent: b.host, label: `${b.name} (${b.type === "ovs" ? "OVS" : "Linux bridge"})`, lines: b.address ? [b.address] : [] });
+            if (b.address) g.own(b.host, b.address);
+        }
+        for (const l of spec.links) for (const e of l.ends) if (e.bridge) g.plug(e.host, e.interface, `${e.host}/${e.bridge}`);
+    },
+};

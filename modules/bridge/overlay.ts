@@ -1,0 +1,68 @@
+// Checks every overlay shares whose end points are ports on bridges (VXLAN, GRE): one VNI
+// or key per overlay, end points on known hosts and bridges, a local address that is the
+// host's own, and remotes that are addresses of the overlay's other end points.
+import type { CheckContext } from "../../model/context";
+import type { GraphBuilder } from "../../model/graph";
+import type { LabSpec } from "../../model/types";
+import { bridgeRef } from "./model";
+
+export interface OverlayEndpoint { host: string; interface: string; bridge: string; local?: string; remotes: string[] }
+export interface Overlay { name: string; vni?: number; endpoints: OverlayEndpoint[] }
+
+/** Checks the overlays of one type (names are unique across every overlay, checked once). */
+export function checkOverlays(ctx: CheckContext, tunnels: (Overlay & { type: string })[], type: string) {
+    if (!ctx.lookup("checked", "tunnel names")) {
+        ctx.unique("tunnels", tunnels);
+        ctx.provide("checked", "tunnel names");
+    }
+    tunnels.forEach((t, i) => { if (t.type === type) checkOverlay(ctx, t, `/tunnels/${i}`); });
+}
+
+function checkOverlay(ctx: CheckContext, t: Overlay, at: string) {
+    if (t.vni !== undefined) {
+        const first = ctx.lookup<string>("vni", String(t.vni));
+        if (first !== undefined) ctx.err(`${at}/vni`, `VNI ${t.vni} is already used by tunnel '${first}'`);
+        else ctx.provide("vni", String(t.vni), t.name);
+    }
+    const members = new Set(t.endpoints.map((e) => e.host));
+    t.endpoints.forEach((e, j) => {
+        const ep = `${at}/endpoints/${j}`;
+        if (!ctx.hostRef(`${ep}/host`, e.host)) return;
+        ctx.claimInterface(e.host, e.interface, `${ep}/interface`);
+        bridgeRef(ctx, `${ep}/bridge`, e.host, e.bridge);
+        if (e.local && !ctx.hasAddress(e.host, e.local)) ctx.err(`${ep}/local`, `${e.local} is not an address of host '${e.host}'`);
+        e.remotes.forEach((r, k) => {
+            const owner = ctx.ownerOf(r);
+            if (owner === e.host) ctx.err(`${ep}/remotes/${k}`, "an end point cannot tunnel to its own host");
+            else if (!owner || !members.has(owner)) ctx.err(`${ep}/remotes/${k}`, `${r} is not an address of another end point of tunnel '${t.name}'`);
+        });
+    });
+    if (members.size !== t.endpoints.length) ctx.err(`${at}/endpoints`, "a host appears twice among the endpoints");
+}
+
+const types = new WeakMap<object, Map<string, "ovs" | "linux">>();
+
+/** The type of the bridge an end point's port joins (undefined if there is no such bridge). */
+export function bridgeType(spec: LabSpec, e: { host: string; bridge: string }): "ovs" | "linux" | undefined {
+    let m = types.get(spec);
+    if (!m) types.set(spec, (m = new Map(spec.bridges.map((b) => [`${b.host}/${b.name}`, b.type]))));
+    return m.get(`${e.host}/${e.bridge}`);
+}
+
+/** An overlay in the topology graph: its ports on their bridges, and one edge per pair of end points that tunnel to each other. */
+export function overlayGraph(g: GraphBuilder, t: Overlay, what: string) {
+    for (const e of t.endpoints) {
+        g.node(`${e.host}/${e.interface}`, { kind: "port", parent: e.host, label: `${e.interface} (${what})` });
+        g.edge(`${e.host}/${e.interface}`, `${e.host}/${e.bridge}`, { kind: "attach" });
+    }
+    const seen = new Set<string>();
+    for (const e of t.endpoints) {
+        for (const r of e.remotes) {
+            const peer = t.endpoints.find((x) => x.host === g.ownerOf(r));
+            const key = peer && [e.host, peer.host].sort().join("|");
+            if (!peer || seen.has(key!)) continue;
+            seen.add(key!);
+            g.edge(`${e.host}/${e.interface}`, `${peer.host}/${peer.interface}`, { kind: "tunnel", label: `${what} (${t.name})` });
+        }
+    }
+}

@@ -1,0 +1,73 @@
+// A libvirt VM, defined and started on its first host. A migration moves it, so its
+// current host is not in this resource: delete looks for it on every hypervisor, and a
+// later `up` does not fight a completed migration.
+import * as crypto from "node:crypto";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import { hostPart } from "../../model/address";
+import { render } from "../../lib/render";
+import { imageDir } from "../../lib/images";
+import { shellScript } from "../../lib/scripts";
+import type { Accel, VmSpec } from "./model";
+import type { DiskBackend } from "./disk";
+import { Hypervisor, nameUuid } from "./hypervisor";
+
+/** wanlab's own guest, built by scripts/image.sh from Debian packages. */
+export const GUEST_IMAGE = imageDir("guest");
+
+export interface VirtualMachineArgs {
+    spec: VmSpec;
+    /** Where its disk is (a storage module's backend). */
+    disk: DiskBackend;
+    /** The hypervisor it starts on, and every hypervisor it may have moved to. */
+    home: Hypervisor;
+    hypervisors: Hypervisor[];
+    accel: Accel;
+    /** The type of each bridge the VM's NICs join, by name (OVS needs a virtualport). */
+    bridgeTypes: Record<string, "ovs" | "linux">;
+    dependsOn: pulumi.Resource[];
+}
+
+export class VirtualMachine extends pulumi.ComponentResource {
+    readonly resource: pulumi.Resource;
+    readonly address?: string;
+    /** When this VM was started (ms since the epoch; 0 if it was found running). A
+     * migration that started later has moved it; a replacement started it again at home. */
+    readonly startedAt: pulumi.Output<number>;
+
+    constructor(name: string, args: VirtualMachineArgs, opts?: pulumi.ComponentResourceOptions) {
+        super("wanlab:libvirt:VirtualMachine", name, {}, { aliases: [{ type: "wanlab:compute:VirtualMachine" }], ...opts });
+        const { spec } = args;
+        const nic = spec.interfaces[0];
+        this.address = nic.address ? hostPart(nic.address) : undefined;
+        const cmdline = [
+            "console=ttyS0", "quiet", "panic=-1",
+            ...(nic.address ? [`wanlab.ip=${nic.address}`] : []),
+            ...(nic.gateway ? [`wanlab.gw=${nic.gateway}`] : []),
+            `wanlab.mtu=${nic.mtu}`,
+        ].join(" ");
+        const xml = render("libvirt/domain.xml.hbs", {
+            name: spec.name,
+            uuid: nameUuid(`vm/${spec.name}`),
+            memoryMiB: spec.memoryMiB,
+            vcpus: spec.vcpus,
+            kernel: spec.image?.kernel ?? path.join(GUEST_IMAGE, "vmlinuz"),
+            initrd: spec.image?.initrd ?? path.join(GUEST_IMAGE, "initrd.img"),
+            cmdline,
+            diskXml: args.disk.diskXml,
+            diskNote: args.disk.note,
+            interfaces: spec.interfaces.map((i) => ({ ...i, ovs: args.bridgeTypes[i.bridge] === "ovs" })),
+        });
+        this.resource = args.home.host.command(`vm-${spec.name}`, {
+            create: shellScript(__dirname, "vm-create.sh"),
+            delete: shellScript(__dirname, "vm-delete.sh"),
+            stdin: xml,
+            environment: { VM: spec.name, ACCEL: args.accel, URIS: args.hypervisors.map((h) => h.uri).join(" ") },
+            // A running domain keeps its definition, so a changed definition (memory,
+            // vCPUs, NICs) means a new VM: deleted wherever it runs, then started at home.
+            triggers: [crypto.createHash("sha256").update(xml).digest("hex").slice(0, 16)],
+        }, { parent: this, dependsOn: args.dependsOn, deleteBeforeReplace: true });
+        this.startedAt = (this.resource as any).stdout.apply((s: string) => Number(/ at (\d+)$/.exec(s.trim())?.[1] ?? 0));
+        this.registerOutputs({});
+    }
+}

@@ -1,0 +1,50 @@
+// The migration, once every check has passed (the VM answered before it moves), as run
+// wanlab:migrationRun in wanlab:migrationDirection. Its record is the stack output
+// `migration` and a file results/<stack>/migration-<run>-<from>-<to>.json, and the VM's
+// `host` output follows it.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
+import type { Stage } from "../../components/stages";
+import type { Hypervisor } from "../libvirt/hypervisor";
+import type { VirtualMachine } from "../libvirt/vm";
+import type { PingCheck } from "../checks/ping-check";
+import { type Direction, underlayAddress } from "./model";
+import { Migration } from "./migration";
+
+export const stage: Stage = {
+    build(lab) {
+        const m = lab.spec.migration;
+        const run = (lab.settings.migrationRun as number | undefined) ?? 1;
+        if (!m || run <= 0) return;
+        const direction = (lab.settings.migrationDirection as Direction | undefined) ?? "forward";
+        const vm = lab.need<VirtualMachine>("vm", m.vm);
+        const migration = new Migration(`${m.vm}-migration`, {
+            spec: m, run, direction,
+            probe: lab.hosts[m.probe.from],
+            vmAddress: vm.address!,
+            hypervisors: Object.fromEntries([m.from, m.to].map((h) => [h, lab.need<Hypervisor>("hypervisor", h)])),
+            addresses: Object.fromEntries([m.from, m.to].map((h) => [h, underlayAddress(lab.spec, h)])),
+            // The VM answered every check before it moves.
+            dependsOn: [...lab.builtIn("links", "network", "routing", "wan"), ...lab.all<VirtualMachine>("vm"), ...lab.all<PingCheck>("check")],
+        }, lab.child);
+        lab.provide("migration", m.vm, migration);
+        lab.add("experiment", migration);
+        lab.outputs.migration = migration.record;
+
+        // Where the VM runs now: on the destination if the last migration started after the
+        // VM did, else where the stack file starts it (a changed VM is started again there).
+        const home = lab.spec.vms.find((v) => v.name === m.vm)!.host;
+        const vms = lab.outputs.vms as Record<string, { host: pulumi.Input<string> }>;
+        vms[m.vm].host = pulumi.all([vm.startedAt, migration.record]).apply(([started, r]) => (r.startedAt > started ? r.to : home));
+
+        // One JSON record per run under results/<stack>/, written once the run has completed.
+        if (!pulumi.runtime.isDryRun()) {
+            migration.record.apply((r) => {
+                const dir = path.join("results", lab.stack);
+                fs.mkdirSync(dir, { recursive: true });
+                fs.writeFileSync(path.join(dir, `migration-${r.run}-${r.from}-${r.to}.json`), JSON.stringify(r, null, 2) + "\n");
+            });
+        }
+    },
+};

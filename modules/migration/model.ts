@@ -1,0 +1,91 @@
+// The live migration, as a resource action: which VM, between which hypervisors, probed
+// from which client, with which libvirt options; and the settings an experiment varies
+// per run (run number, direction, the migrated VM's memory).
+import type { ModuleModel } from "../../model/modules";
+import { wholeNumber } from "../../model/config";
+import { bridgeRef } from "../bridge/model";
+import type { LabSpec } from "../../model/types";
+import { hostPart } from "../../model/address";
+
+export interface MigrationSpec {
+    vm: string; from: string; to: string;
+    probe: { from: string; intervalMs: number };
+    port?: number; bandwidthMiBps?: number; maxDowntimeMs?: number;
+    autoConverge: boolean; postCopy: boolean; timeoutS: number;
+}
+
+declare module "../../model/types" {
+    interface LabSpec { migration?: MigrationSpec }
+}
+
+export type Direction = "forward" | "back";
+
+export const module: ModuleModel = {
+    name: "migration",
+    phase: "experiment",
+    capabilities: { probe: "the migration's probe and virsh client" },
+    configKeys: [
+        {
+            key: "migrationRun",
+            description: "the migration's trigger: run N of the migration (0: build the lab without migrating)",
+            parse: wholeNumber("migrationRun", 0, 1_000_000_000),
+        },
+        {
+            key: "migrationDirection",
+            description: "forward (the stack file's from -> to) or back",
+            parse: (raw) => {
+                if (raw !== "forward" && raw !== "back") throw new Error(`wanlab:migrationDirection must be 'forward' or 'back', not '${raw}'`);
+                return raw;
+            },
+        },
+        {
+            key: "vmMemoryMiB",
+            description: "the migrated VM's memory for this run (a new value replaces the VM)",
+            parse: wholeNumber("vmMemoryMiB", 64, 65536, "MiB"),
+        },
+    ],
+    applySettings(spec, settings) {
+        const mib = settings.vmMemoryMiB as number | undefined;
+        if (mib === undefined) return;
+        const target = spec.migration?.vm ?? spec.vms[0]?.name;
+        spec.vms = spec.vms.map((vm) => (vm.name === target ? { ...vm, memoryMiB: mib } : vm));
+    },
+    // An existing VM between two different hypervisors that both have its bridges.
+    check(spec, ctx) {
+        const m = spec.migration;
+        if (!m) return;
+        const vm = spec.vms.find((v) => v.name === m.vm);
+        if (!vm) ctx.err("/migration/vm", `unknown VM '${m.vm}'`);
+        for (const end of ["from", "to"] as const) {
+            if (ctx.hostRef(`/migration/${end}`, m[end]) && !ctx.hasRole(m[end], "hypervisor"))
+                ctx.err(`/migration/${end}`, `host '${m[end]}' does not have the role 'hypervisor'`);
+            else if (vm && ctx.hosts.has(m[end])) vm.interfaces.forEach((nic) => bridgeRef(ctx, `/migration/${end}`, m[end], nic.bridge));
+        }
+        if (m.from === m.to) ctx.err("/migration/to", "source and destination of a migration must be different hosts");
+        // Forward is from -> to; the VM starts on its own host (wanlab:migrationDirection turns it round).
+        if (vm && ctx.hosts.has(m.from) && m.from !== vm.host) ctx.err("/migration/from", `VM '${m.vm}' starts on '${vm.host}', so a migration starts there, not on '${m.from}'`);
+        // A KVM guest does not run under TCG, nor the other way round.
+        const [a, b] = [ctx.hosts.get(m.from)?.accel, ctx.hosts.get(m.to)?.accel];
+        if (a && b && a !== "auto" && b !== "auto" && a !== b)
+            ctx.err("/migration/to", `host '${m.from}' has accel ${a} and host '${m.to}' accel ${b}: a VM migrates only between hypervisors with the same accelerator; give both the same accel (or auto)`);
+        ctx.hostRef("/migration/probe/from", m.probe.from);
+        if (vm && !vm.interfaces[0].address) ctx.err("/migration/vm", `VM '${m.vm}' needs an address on its first interface for the probe`);
+    },
+    uses: (spec) => (spec.migration ? [{ host: spec.migration.probe.from, capability: "probe", pointer: "/migration/probe/from" }] : []),
+    graph(spec, g) {
+        const m = spec.migration;
+        if (!m) return;
+        g.edge(m.from, m.to, { kind: "migration", label: `live migration of ${m.vm} (probe from ${m.probe.from}, every ${m.probe.intervalMs} ms)` });
+    },
+};
+
+/** A host's address on its uplink (where a migration stream goes): a bridge's address, else its first link address. */
+export function underlayAddress(spec: LabSpec, host: string): string {
+    const bridge = spec.bridges.find((b) => b.host === host && b.address);
+    if (bridge) return hostPart(bridge.address!);
+    for (const l of spec.links) {
+        const end = l.ends.find((e) => e.host === host && e.address);
+        if (end) return hostPart(end.address!);
+    }
+    throw new Error(`host '${host}' has no address`);
+}

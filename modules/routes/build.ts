@@ -1,0 +1,17 @@
+// Forwarding and static routes per host, once the host's addresses are up.
+import type { Stage } from "../../components/stages";
+import { forwards } from "./model";
+import { HostRouting } from "./routing";
+
+export const stage: Stage = {
+    build(lab) {
+        for (const h of lab.spec.hosts) {
+            const routes = h.routes ?? [];
+            if (!routes.length && !forwards(h)) continue;
+            const routing = new HostRouting(h.name, {
+                host: lab.hosts[h.name], forwarding: forwards(h), routes, underlay: lab.underlay(h.name),
+            }, lab.child);
+            lab.add("routing", routing);
+        }
+    },
+};

@@ -1,0 +1,45 @@
+// Static routes and IP forwarding on hosts: what makes the sites reach each other
+// through the router (seed 000 §2's `route add`).
+import type { ModuleModel } from "../../model/modules";
+import type { HostSpec } from "../../model/types";
+import { isNetworkPrefix } from "../../model/address";
+
+export interface RouteSpec { to: string; via: string }
+
+declare module "../../model/types" {
+    interface HostSpec {
+        routes?: RouteSpec[];
+        forwarding?: boolean;
+    }
+}
+
+/** Whether the host forwards IPv4: as the stack file says, else when it is a router. */
+export function forwards(h: HostSpec): boolean {
+    return h.forwarding ?? h.roles.includes("router");
+}
+
+export const module: ModuleModel = {
+    name: "routes",
+    phase: "routing",
+    capabilities: {
+        routes: "static routes",
+        forwarding: "IPv4 forwarding",
+    },
+    // The next hop must be on a subnet the host is attached to (links and bridges).
+    check(spec, ctx) {
+        spec.hosts.forEach((h, i) => {
+            const seenTo = new Set<string>();
+            (h.routes ?? []).forEach((r, k) => {
+                const at = `/hosts/${i}/routes/${k}`;
+                if (seenTo.has(r.to)) ctx.err(`${at}/to`, `a second route to ${r.to} on host '${h.name}'`);
+                seenTo.add(r.to);
+                if (!isNetworkPrefix(r.to)) ctx.err(`${at}/to`, `${r.to} is not a network address (host bits are set)`);
+                if (!ctx.onAttachedSubnet(h.name, r.via)) ctx.err(`${at}/via`, `next hop ${r.via} is not on any subnet of host '${h.name}'`);
+            });
+        });
+    },
+    uses: (spec) => spec.hosts.flatMap((h, i) => [
+        ...(h.routes?.length ? [{ host: h.name, capability: "routes", pointer: `/hosts/${i}/routes` }] : []),
+        ...(forwards(h) ? [{ host: h.name, capability: "forwarding", pointer: `/hosts/${i}` }] : []),
+    ]),
+};
