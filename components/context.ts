@@ -12,6 +12,8 @@ export type Built = Phase | "links";
 
 export class LabContext {
     readonly hosts: Record<string, Host> = {};
+    /** Each host's preflight (its stdout carries what the host showed, e.g. a KVM probe's verdict). */
+    readonly preflights: Record<string, pulumi.CustomResource & { stdout: pulumi.Output<string> }> = {};
     /** Stack outputs the modules add (index.ts exports each key). */
     readonly outputs: Record<string, unknown> = {};
     private readonly built = new Map<Built, pulumi.Resource[]>();
@@ -23,6 +25,8 @@ export class LabContext {
         readonly spec: LabSpec,
         readonly stack: string,
         readonly settings: Settings,
+        /** Stand-ins for probes of this machine (tests), by name. */
+        readonly probes: Record<string, unknown> = {},
     ) {}
 
     /** Options for a component the Lab owns directly. */

@@ -19,6 +19,8 @@ export interface LabArgs {
     stack: string;
     /** Run-time settings from the stack's configuration (model/config.ts): a run number, a profile, ... */
     settings?: Settings;
+    /** Stand-ins for what stages would ask this machine (a test's KVM probe verdict), by name. */
+    probes?: Record<string, unknown>;
 }
 
 export class Lab extends pulumi.ComponentResource {
@@ -38,8 +40,15 @@ export class Lab extends pulumi.ComponentResource {
         const unsupported = platformErrors(spec);
         if (unsupported.length) throw new pulumi.RunError(unsupported.map((e) => `${e.pointer}: ${e.reason}`).join("\n"));
 
-        const lab = (this.context = new LabContext(this, spec, args.stack, settings));
-        const preflights = spec.hosts.map((h) => preflight(h, requirementsFor(spec, h), lab.child));
+        const lab = (this.context = new LabContext(this, spec, args.stack, settings, args.probes ?? {}));
+        const all = stages();
+        for (const { stage } of all) stage.prepare?.(lab);
+        for (const h of spec.hosts) {
+            const lines = all.flatMap(({ stage }) => stage.preflight?.(lab, h) ?? []);
+            lab.preflights[h.name] = preflight(h, requirementsFor(spec, h), lines, lab.child);
+        }
+        // Every host waits for every preflight and every check across hosts.
+        const preflights = [...Object.values(lab.preflights), ...all.flatMap(({ stage }) => stage.gates?.(lab) ?? [])];
         const interfaces = new Map<string, string[]>();
         for (const l of spec.links) for (const e of l.ends) interfaces.set(e.host, [...(interfaces.get(e.host) ?? []), e.interface]);
         for (const h of spec.hosts) {
@@ -62,7 +71,7 @@ export class Lab extends pulumi.ComponentResource {
                 ends: l.ends.map((e) => `${e.host}:${e.interface}${e.address ? ` ${e.address}` : ""}`),
             }])),
         });
-        for (const { stage } of stages()) stage.build(lab);
+        for (const { stage } of all) stage.build(lab);
         this.outputs = lab.outputs;
         this.registerOutputs({});
     }

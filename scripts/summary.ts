@@ -14,6 +14,12 @@ console.log(rows([["host", "site", "roles", "where"], ...Object.entries<any>(out
     name, h.site ?? "-", h.roles.join(",") || "-",
     h.appliance ? `appliance (${h.appliance} image) in netns ${h.netns}` : h.transport === "emulated" ? `netns ${h.netns}` : `ssh ${h.address}`,
 ])]));
+// Which accelerator each hypervisor's VMs use, and why (KVM only where it ran a guest).
+const hypervisors = Object.entries<any>(out.hosts).filter(([, h]) => h.accel);
+if (hypervisors.length) {
+    console.log("\nHypervisors");
+    console.log(rows([["host", "accelerator", "why"], ...hypervisors.map(([name, h]) => [name, String(h.accel).toUpperCase(), h.accelReason])]));
+}
 console.log("\nLinks");
 console.log(rows([["link", "subnet", "ends"], ...Object.entries<any>(out.links).map(([name, l]) => [name, l.subnet, l.ends.join("  <->  ")])]));
 const checks = Object.entries<string>(out.checks ?? {});

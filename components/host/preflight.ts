@@ -11,31 +11,39 @@ import { quote, script } from "../../lib/shell";
 import { localCommand } from "./local";
 import { sshConnection } from "./ssh";
 
-export function preflightScript(spec: HostSpec, req: Requirements): string {
+/** lines: what modules add (facts to print, or `add "..."` for a problem), after the binaries and kernel features. */
+export function preflightScript(spec: HostSpec, req: Requirements, lines: string[] = []): string {
     const where = spec.transport === "emulated" ? "emulated on this machine" : `ssh ${spec.ssh!.address}`;
-    const lines = [
+    const body = [
         `HOST=${quote(`host '${spec.name}' (${where})`)}`,
         "missing=''",
         "add() { missing=\"$missing\n  - $1\"; }",
         '[ "$(id -u)" = 0 ] || add "root privileges: run as root (the lab creates namespaces, links and routes)"',
         ...req.binaries.map((b) => `command -v ${quote(b)} >/dev/null 2>&1 || add ${quote(`binary '${b}': install the package that provides it`)}`),
         ...req.kernel.map((f) => `(${features()[f].probe}) >/dev/null 2>&1 || add ${quote(`kernel feature '${f}': ${features()[f].hint}`)}`),
+        ...lines,
         'if [ -n "$missing" ]; then',
         '  printf "%s is missing:%s\\nNothing was changed on any host.\\n" "$HOST" "$missing" >&2',
         "  exit 1",
         "fi",
         'echo "$HOST: preflight ok"',
     ];
-    return script(...lines);
+    return script(...body);
 }
 
-export function preflight(spec: HostSpec, req: Requirements, opts: pulumi.CustomResourceOptions): pulumi.CustomResource {
+export function preflight(spec: HostSpec, req: Requirements, lines: string[], opts: pulumi.CustomResourceOptions): command.local.Command | command.remote.Command {
     const args = {
-        create: preflightScript(spec, req),
+        create: preflightScript(spec, req, lines),
         // Run again when what is required changes.
         triggers: [req.binaries.join(" "), req.kernel.join(" ")],
     };
-    const name = `${spec.name}-preflight`;
+    return hostCheck(spec, "preflight", args, opts);
+}
+
+/** A check that runs on a host before the host component exists (a preflight, a gate): here for emulated hosts, over SSH else. */
+export function hostCheck(spec: HostSpec, what: string, args: { create: pulumi.Input<string>; triggers?: pulumi.Input<any[]>; environment?: pulumi.Input<Record<string, pulumi.Input<string>>> },
+    opts: pulumi.CustomResourceOptions): command.local.Command | command.remote.Command {
+    const name = `${spec.name}-${what}`;
     if (spec.transport === "emulated") return localCommand(name, args, opts);
     return new command.remote.Command(name, { ...args, connection: sshConnection(spec) }, opts);
 }

@@ -1,17 +1,84 @@
 // libvirtd on every hypervisor (once the lab has a VM), each set up for every storage the
 // VMs' disks are on, then each VM on its first host, once the network, its storage and
-// every hypervisor are up (a VM may move to any of them).
+// every hypervisor are up (a VM may move to any of them). Which accelerator each
+// hypervisor uses is decided first (accel.ts), and said by its preflight.
+import * as path from "node:path";
+import * as pulumi from "@pulumi/pulumi";
 import type { Stage } from "../../components/stages";
+import type { LabContext } from "../../components/context";
+import type { HostSpec } from "../../model/types";
+import { quote } from "../../lib/shell";
 import type { OpenVSwitch } from "../bridge/ovs";
 import type { DiskBackend } from "./disk";
-import { hypervisorHosts } from "./model";
+import { hypervisorHosts, type VmSpec } from "./model";
+import { decideAccel, type Decision, parseProbe, PROBE_TIMEOUT_S, probeScript, probeThisMachine, VM_CPU_MODEL } from "./accel";
 import { Hypervisor } from "./hypervisor";
-import { VirtualMachine } from "./vm";
+import { GUEST_IMAGE, VirtualMachine } from "./vm";
+
+/** The kernel a host's probe boots: that of a VM it runs first, else of any VM (each may move anywhere). */
+function probeImage(spec: { vms: VmSpec[] }, host: string) {
+    const vm = spec.vms.find((v) => v.host === host) ?? spec.vms[0];
+    return vm.image ?? { kernel: path.join(GUEST_IMAGE, "vmlinuz"), initrd: path.join(GUEST_IMAGE, "initrd.img") };
+}
+
+/** Where the host's probe runs: in this program (a host on this machine) or in its preflight. */
+const probeRuns = (lab: LabContext, h: HostSpec) => lab.capability(h.name, "libvirt", "kvm-probe").runs;
+
+/** A hypervisor's accelerator: decided by this program, or from its preflight's output (the probe ran there). */
+export function decisionOf(lab: LabContext, host: string): pulumi.Output<Decision> {
+    const known = lab.lookup<pulumi.Output<Decision>>("accel-output", host);
+    if (known) return known;
+    const h = lab.spec.hosts.find((x) => x.name === host)!;
+    const now = lab.lookup<Decision>("accel", host);
+    const d = now ? pulumi.output(now) : lab.preflights[host].stdout.apply((out: string) => decideAccel(host, h.accel, parseProbe(out)));
+    lab.provide("accel-output", host, d);
+    return d;
+}
+
+/** The decision when this program made it (undefined: the host's preflight makes it). */
+export const decidedNow = (lab: LabContext, host: string) => lab.lookup<Decision>("accel", host);
 
 export const stage: Stage = {
+    prepare(lab) {
+        for (const h of hypervisorHosts(lab.spec)) {
+            if (h.accel === "tcg") {
+                lab.provide("accel", h.name, decideAccel(h.name, h.accel, undefined));
+            } else if (probeRuns(lab, h) === "program") {
+                const img = probeImage(lab.spec, h.name);
+                const probe = (lab.probes.kvm as typeof probeThisMachine | undefined) ?? probeThisMachine;
+                if (probe === probeThisMachine) pulumi.log.info(`probing whether KVM runs a guest on this machine (once per boot, at most ${PROBE_TIMEOUT_S} s)`);
+                lab.provide("accel", h.name, decideAccel(h.name, h.accel, probe(img.kernel, img.initrd)));
+            }
+        }
+    },
+
+    preflight(lab, h) {
+        if (!lab.spec.vms.length || !h.roles.includes("hypervisor")) return [];
+        const d = decidedNow(lab, h.name);
+        if (d) return "error" in d ? [`add ${quote(d.error)}`] : [`echo "$HOST: "${quote(`accelerator ${d.accel}: ${d.reason}`)}`];
+        // The same probe as on this machine, on the host; its verdict comes back in the output.
+        const img = probeImage(lab.spec, h.name);
+        return [
+            `probe=$(GUEST_KERNEL=${quote(img.kernel)} GUEST_INITRD=${quote(img.initrd)} CPU_MODEL=${VM_CPU_MODEL} ` +
+                `CACHE_DIR="$HOME/.cache/wanlab/kvm-probe" TIMEOUT_S=${PROBE_TIMEOUT_S} sh -s <<'WANLAB_KVM_PROBE'`,
+            ...probeScript().split("\n"),
+            "WANLAB_KVM_PROBE",
+            ")",
+            'echo "kvm-probe: $probe"',
+            ...(h.accel === "kvm" ? [
+                'case "$probe" in *\'"ok":true\'*) ;; *) add "a KVM that runs guests (accel: kvm), but KVM did not run a guest here: ' +
+                '$(printf %s "$probe" | sed \'s/.*"reason":"\\([^"]*\\)".*/\\1/\'). Use accel: tcg (emulation), or auto to take KVM only where it works" ;; esac',
+            ] : []),
+        ];
+    },
+
     build(lab) {
         const backends = lab.all<DiskBackend>("disk");
+        const hosts = lab.outputs.hosts as Record<string, Record<string, unknown>>;
         const hypervisors = hypervisorHosts(lab.spec).map((h) => {
+            const d = decisionOf(lab, h.name);
+            hosts[h.name].accel = d.apply((x) => ("error" in x ? "none" : x.accel));
+            hosts[h.name].accelReason = d.apply((x) => ("error" in x ? x.error : x.reason));
             // libvirtd plugs VMs' NICs into the host's OVS: that, not the network, comes first.
             const ovs = lab.lookup<OpenVSwitch>("ovs", h.name);
             const hv = new Hypervisor(h.name, {
@@ -28,7 +95,8 @@ export const stage: Stage = {
             const machine = new VirtualMachine(vm.name, {
                 spec: vm, disk,
                 home: lab.need<Hypervisor>("hypervisor", vm.host), hypervisors,
-                accel: lab.spec.hosts.find((h) => h.name === vm.host)!.accel,
+                // A refused accel (kvm that does not work) stops the preflight: nothing starts with it.
+                accel: decisionOf(lab, vm.host).apply((d) => ("error" in d ? "kvm" : d.accel)),
                 bridgeTypes: Object.fromEntries(lab.spec.bridges.filter((b) => b.host === vm.host).map((b) => [b.name, b.type])),
                 dependsOn: [...lab.builtIn("links", "network", "routing", "wan"), disk.ready, ...hypervisors],
             }, lab.child);

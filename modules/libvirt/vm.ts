@@ -8,7 +8,7 @@ import { hostPart } from "../../model/address";
 import { render } from "../../lib/render";
 import { imageDir } from "../../lib/images";
 import { shellScript } from "../../lib/scripts";
-import type { Accel, VmSpec } from "./model";
+import type { VmSpec } from "./model";
 import type { DiskBackend } from "./disk";
 import { Hypervisor, nameUuid } from "./hypervisor";
 
@@ -22,7 +22,8 @@ export interface VirtualMachineArgs {
     /** The hypervisor it starts on, and every hypervisor it may have moved to. */
     home: Hypervisor;
     hypervisors: Hypervisor[];
-    accel: Accel;
+    /** The accelerator decided for its first host: kvm or tcg. */
+    accel: pulumi.Input<string>;
     /** The type of each bridge the VM's NICs join, by name (OVS needs a virtualport). */
     bridgeTypes: Record<string, "ovs" | "linux">;
     dependsOn: pulumi.Resource[];

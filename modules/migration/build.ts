@@ -9,10 +9,41 @@ import type { Stage } from "../../components/stages";
 import type { Hypervisor } from "../libvirt/hypervisor";
 import type { VirtualMachine } from "../libvirt/vm";
 import type { PingCheck } from "../checks/ping-check";
+import { hostCheck } from "../../components/host/preflight";
+import { decidedNow, decisionOf } from "../libvirt/build";
 import { type Direction, underlayAddress } from "./model";
 import { Migration } from "./migration";
 
+const mismatch = (m: { vm: string; from: string; to: string }, a: string, b: string) =>
+    `the migration of ${m.vm} needs the same accelerator on both hypervisors, but ${m.from} would use ${a} and ${m.to} ${b}: ` +
+    "give both the same accel (tcg runs everywhere)";
+
 export const stage: Stage = {
+    // A KVM guest cannot move to a TCG hypervisor: refuse the lab before anything exists.
+    prepare(lab) {
+        const m = lab.spec.migration;
+        const [a, b] = m ? [decidedNow(lab, m.from), decidedNow(lab, m.to)] : [];
+        if (m && a && b && !("error" in a) && !("error" in b) && a.accel !== b.accel) {
+            throw new pulumi.RunError(mismatch(m, `${a.accel} (${a.reason})`, `${b.accel} (${b.reason})`));
+        }
+    },
+
+    // Where a host's own preflight decides (a real machine), compare once both have.
+    gates(lab) {
+        const m = lab.spec.migration;
+        if (!m || (decidedNow(lab, m.from) && decidedNow(lab, m.to))) return [];
+        const accel = (h: string) => decisionOf(lab, h).apply((d) => ("error" in d ? "none" : d.accel));
+        // On a host whose own preflight decided, which is reached as its preflight was.
+        const on = lab.spec.hosts.find((h) => h.name === (decidedNow(lab, m.from) ? m.to : m.from))!;
+        return [hostCheck(on, `migration-accel-${m.vm}`, {
+            create: '[ "$FROM_ACCEL" = "$TO_ACCEL" ] || { echo "$MESSAGE" >&2; exit 1; }',
+            environment: {
+                FROM_ACCEL: accel(m.from), TO_ACCEL: accel(m.to),
+                MESSAGE: pulumi.all([accel(m.from), accel(m.to)]).apply(([a, b]) => mismatch(m, a, b)),
+            },
+        }, { ...lab.child, dependsOn: Object.values(lab.preflights) })];
+    },
+
     build(lab) {
         const m = lab.spec.migration;
         const run = (lab.settings.migrationRun as number | undefined) ?? 1;

@@ -27,14 +27,18 @@ const RECORD = {
     libvirt: { downtimeMs: 40, timeElapsedMs: 2000, dataProcessedBytes: 1048576, memoryTotalBytes: 268435456 },
 };
 
+/** A machine where KVM does not run a guest (as this project's CI machines). */
+const NO_KVM = { accel: "kvm", ok: false, reason: "a guest under kvm with -cpu qemu64 printed nothing within 15 s", cached: false };
+
 interface Registered { type: string; name: string; inputs: any }
 const registered: Registered[] = [];
 
 const mocksReady = pulumi.runtime.setMocks({
     newResource(args: pulumi.runtime.MockResourceArgs) {
         registered.push({ type: args.type, name: args.name, inputs: args.inputs });
-        // The Migration parses its command's stdout: give it a record.
-        const stdout = /-migrate-/.test(args.name) ? JSON.stringify(RECORD) : "";
+        // The Migration parses its command's stdout, and a real machine's preflight says what its KVM probe found.
+        const stdout = /-migrate-/.test(args.name) ? JSON.stringify(RECORD)
+            : /-preflight$/.test(args.name) && args.type === "command:remote:Command" ? `kvm-probe: ${JSON.stringify(NO_KVM)}` : "";
         return { id: args.custom ? `${args.name}-id` : "", state: { ...args.inputs, stdout } };
     },
     call: (args: pulumi.runtime.MockCallArgs) => args.inputs,
@@ -94,7 +98,7 @@ before(async () => {
 async function commandsOf(name: string, file: string): Promise<string> {
     const start = registered.length;
     const spec = loadSpec(file);
-    new labModule.Lab(name, { spec, stack: "golden" });
+    new labModule.Lab(name, { spec, stack: "golden", probes: { kvm: () => NO_KVM } });
     await (pulumi.runtime as any).waitForRPCs();
     const commands = registered.slice(start).filter((r) => r.type.startsWith("command:"));
     commands.sort((a, b) => a.name.localeCompare(b.name));

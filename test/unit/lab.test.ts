@@ -19,6 +19,9 @@ const KEY = "-----BEGIN OPENSSH PRIVATE KEY-----\nunit-test-key-4f1c\n-----END O
 const CHAP = "unit-chap-password-9b3e";
 const ROOT = path.resolve(__dirname, "..", "..");
 
+/** The KVM probe's verdict on a machine where KVM does not run a guest (this project's CI machines). */
+const NO_KVM = { accel: "kvm", ok: false, reason: "a guest under kvm with -cpu qemu64 printed nothing within 15 s", cached: false };
+
 interface Registered {
     type: string; name: string; inputs: any; custom: boolean;
     /** What the SDK sent the engine along with the inputs: this resource's URN, its parent's and its explicit dependencies'. */
@@ -45,7 +48,9 @@ const mocksReady = pulumi.runtime.setMocks({
         request = undefined;
         // Commands have a stdout output; the Migration parses its command's stdout as JSON.
         const state = args.type.startsWith("command:")
-            ? { ...args.inputs, stdout: /-migrate-/.test(args.name) ? migrationStdout(args.inputs.environment) : "" }
+            ? { ...args.inputs, stdout: /-migrate-/.test(args.name) ? migrationStdout(args.inputs.environment)
+                // A real machine's preflight says what its KVM probe found.
+                : /-preflight$/.test(args.name) && args.type === "command:remote:Command" ? `kvm-probe: ${JSON.stringify(NO_KVM)}` : "" }
             : args.inputs;
         return { id: args.custom ? `${args.name}-id` : "", state };
     },
@@ -112,7 +117,7 @@ function labView(l: InstanceType<LabModule["Lab"]>) {
 
 async function build(name: string, spec: LabSpec, settings: { migrationRun?: number; migrationDirection?: "forward" | "back"; wanProfile?: string } = {}) {
     const start = registered.length;
-    const lab = labView(new labModule.Lab(name, { spec, stack: STACK, settings }));
+    const lab = labView(new labModule.Lab(name, { spec, stack: STACK, settings, probes: { kvm: () => NO_KVM } }));
     await settle();
     const resources = registered.slice(start);
     const commands = resources.filter((r) => r.type === "command:local:Command" || r.type === "command:remote:Command");
@@ -636,8 +641,9 @@ describe("Lab for stacks/local.yaml", () => {
     it("the VM is defined on host1 from its domain XML on stdin, and knows both hypervisors", () => {
         const vm = built.byName("host1-vm-vm1");
         assert.deepEqual(vm.inputs.interpreter, nsenter("host1"), "defined on its first host");
+        // accel auto, decided by the KVM probe (here: KVM did not run a guest, so TCG).
         assert.deepEqual(vm.inputs.environment, {
-            VM: "vm1", ACCEL: "auto", URIS: `${libvirtUri("host1")} ${libvirtUri("host2")}`,
+            VM: "vm1", ACCEL: "tcg", URIS: `${libvirtUri("host1")} ${libvirtUri("host2")}`,
         });
         const xml: string = vm.inputs.stdin;
         assert.ok(xml.includes("<domain type='@DOMAIN_TYPE@'>"), xml);
@@ -1026,7 +1032,7 @@ describe("the CHAP password from config", () => {
         const start = registered.length;
         pulumi.runtime.setAllConfig({ [`${PROJECT}:key1`]: KEY }, [`${PROJECT}:key1`]);
         try {
-            assert.throws(() => new labModule.Lab("nochap", { spec: loadSpec(path.join(ROOT, "stacks", "local.yaml")), stack: STACK }),
+            assert.throws(() => new labModule.Lab("nochap", { spec: loadSpec(path.join(ROOT, "stacks", "local.yaml")), stack: STACK, probes: { kvm: () => NO_KVM } }),
                 /Missing required configuration variable 'wanlab:chapPassword'[\s\S]*pulumi config set --secret wanlab:chapPassword/);
         } finally {
             pulumi.runtime.setAllConfig(CONFIG, SECRET_KEYS);

@@ -1,0 +1,72 @@
+// Which accelerator a hypervisor's VMs use. `auto` means KVM only where KVM has been seen
+// to run a guest: kvm-probe.sh boots the guest's kernel under KVM with the VMs' CPU model
+// and waits for it to reach its init (once per boot, cached). `/dev/kvm` alone proves
+// nothing: on some machines it exists and a guest spins without printing a line.
+import { spawnSync } from "node:child_process";
+import * as path from "node:path";
+import { shellScript } from "../../lib/scripts";
+import type { Accel } from "./model";
+
+/** The domain XML sets no <cpu>, so QEMU's default model for the pc machine applies, under KVM as under TCG. */
+export const VM_CPU_MODEL = "qemu64";
+/** A guest that works reaches its init in a second or two under KVM; a broken one never does. */
+export const PROBE_TIMEOUT_S = 15;
+/** The machine cache of this machine's verdicts (kept by `destroy`, like the images). */
+export const LOCAL_PROBE_CACHE = path.join(__dirname, "..", "..", ".cache", "kvm-probe");
+
+export interface ProbeResult {
+    accel: string;
+    ok: boolean;
+    reason: string;
+    cached: boolean;
+    boot?: string; kernel?: string; qemu?: string; cpu?: string; probedAt?: string;
+}
+
+export type Decision = { accel: "kvm" | "tcg"; reason: string } | { error: string };
+
+/** The probe's JSON line (the last line of its output that is one). */
+export function parseProbe(output: string): ProbeResult {
+    const line = output.split("\n").map((l) => l.replace(/^kvm-probe: /, "").trim()).reverse().find((l) => l.startsWith("{"));
+    if (!line) throw new Error(`the KVM probe printed no verdict: ${output.trim().slice(-300) || "(nothing)"}`);
+    const r = JSON.parse(line);
+    if (typeof r.ok !== "boolean" || typeof r.reason !== "string") throw new Error(`the KVM probe's verdict is malformed: ${line}`);
+    return r;
+}
+
+/** What a hypervisor that asks for `requested` gets, given the probe's verdict on its machine. */
+export function decideAccel(host: string, requested: Accel, probe: ProbeResult | undefined): Decision {
+    if (requested === "tcg") return { accel: "tcg", reason: "accel: tcg in the stack file" };
+    if (!probe) return { error: `no KVM probe ran on host '${host}', so accel ${requested} cannot be decided` };
+    const when = probe.cached ? `, probed ${probe.probedAt ?? "earlier"} this boot` : "";
+    if (probe.ok) return { accel: "kvm", reason: `KVM ran a guest (${probe.reason}${when})` };
+    if (requested === "kvm") {
+        return { error: `a KVM that runs guests (host '${host}' has accel: kvm), but KVM did not run a guest there: ${probe.reason}${when}. Use accel: tcg (emulation), or auto to take KVM only where it works` };
+    }
+    return { accel: "tcg", reason: `KVM did not run a guest (${probe.reason}${when})` };
+}
+
+export function probeScript(): string {
+    return shellScript(__dirname, "kvm-probe.sh");
+}
+
+const local = new Map<string, ProbeResult>();
+
+/** Run the probe on this machine (for its emulated hosts), once per program and per boot. */
+export function probeThisMachine(kernel: string, initrd: string, opts: { cacheDir?: string; timeoutS?: number; accel?: string } = {}): ProbeResult {
+    const key = [kernel, initrd, opts.cacheDir, opts.accel].join("|");
+    const known = local.get(key);
+    if (known) return known;
+    const timeoutS = opts.timeoutS ?? PROBE_TIMEOUT_S;
+    const r = spawnSync("sh", ["-c", probeScript()], {
+        encoding: "utf8",
+        timeout: (timeoutS + 30) * 1000,
+        env: {
+            ...process.env, GUEST_KERNEL: kernel, GUEST_INITRD: initrd, CPU_MODEL: VM_CPU_MODEL,
+            CACHE_DIR: opts.cacheDir ?? LOCAL_PROBE_CACHE, TIMEOUT_S: String(timeoutS), ACCEL: opts.accel ?? "kvm",
+        },
+    });
+    if (r.status !== 0) throw new Error(`the KVM probe failed on this machine (exit ${r.status ?? r.signal}): ${r.stderr.trim()}`);
+    const result = parseProbe(r.stdout);
+    local.set(key, result);
+    return result;
+}
