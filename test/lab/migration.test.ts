@@ -8,7 +8,10 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { spawnSync } from "node:child_process";
 import { daemonPids, Engine, residue, ROOT, sh, tmpEntries } from "./harness";
+import { probeThisMachine } from "../../modules/libvirt/accel";
+import { GUEST_IMAGE } from "../../modules/libvirt/vm";
 import { PRIVATE_DIRS } from "../../components/host/emulated";
 import type { MigrationRecord } from "../../modules/migration/migration";
 
@@ -59,6 +62,22 @@ describe("default lab: OVS/VXLAN, iSCSI and a live migration, for real", () => {
         assert.equal(clientPing().code, 0);
         // The CHAP secret is stored encrypted, never in plain text.
         assert.ok(!engine.stateText(STACK).includes("lab-chap-secret-1"));
+    });
+
+    test("the hypervisors use the accelerator the KVM probe decided; the lab summary says which and why", () => {
+        const kvm = probeThisMachine(path.join(GUEST_IMAGE, "vmlinuz"), path.join(GUEST_IMAGE, "initrd.img"));
+        const out = JSON.parse(engine.ok(["stack", "output", "--json", "--stack", STACK]).stdout);
+        for (const h of ["host1", "host2"]) {
+            assert.equal(out.hosts[h].accel, kvm.ok ? "kvm" : "tcg", JSON.stringify(out.hosts[h]));
+            assert.ok(out.hosts[h].accelReason.includes(kvm.reason), out.hosts[h].accelReason);
+        }
+        assert.equal(out.hosts.router.accel, undefined, "only hypervisors have an accelerator");
+        // libvirt's domain type: kvm, or qemu for TCG.
+        const xml = sh(`virsh -c '${uri("host1")}' dumpxml vm1`).out;
+        assert.match(xml, kvm.ok ? /<domain type='kvm'/ : /<domain type='qemu'/);
+        const summary = spawnSync("node", ["--import", "tsx", "scripts/summary.ts"], { cwd: ROOT, input: JSON.stringify(out), encoding: "utf8" });
+        assert.equal(summary.status, 0, summary.stderr);
+        assert.match(summary.stdout, kvm.ok ? /host1\s+KVM\s+KVM ran a guest/ : /host1\s+TCG\s+KVM did not run a guest \(/);
     });
 
     test("migration run 1 moves the VM to host2 and measures it", (t) => {

@@ -7,9 +7,12 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { Engine, residue, ROOT, sh, stackConfigFile } from "./harness";
+import { probeThisMachine } from "../../modules/libvirt/accel";
+import { GUEST_IMAGE } from "../../modules/libvirt/vm";
 
 const BASE = "t-sshbase";
 const REMOTE = "t-sshremote";
+const KVM_STACK = "t-sshkvm";
 const MGMT = `wl-${BASE}-mgmt`;
 const SSHD = "/usr/sbin/sshd";
 
@@ -88,6 +91,49 @@ describe("ssh transport against OpenSSH servers in emulated hosts", () => {
     test("a second preview over ssh finds nothing to change", () => {
         const r = engine.ok(["preview", "--stack", REMOTE, "--json"], { netns: MGMT });
         assert.deepEqual(JSON.parse(r.stdout).changeSummary, { same: 11 });
+    });
+
+    test("an ssh hypervisor runs the same KVM probe in its preflight: accel kvm is refused there, before anything is created", (t) => {
+        const kvm = probeThisMachine(path.join(GUEST_IMAGE, "vmlinuz"), path.join(GUEST_IMAGE, "initrd.img"));
+        if (kvm.ok) return t.skip("KVM runs a guest on this machine: the ssh hosts' preflight passes, and they have no libvirtd");
+        // The ssh hosts are namespaces of this machine: the guest image is at the same path there.
+        const doc = {
+            name: "ssh-kvm",
+            hosts: ["a", "b"].map((h, i) => ({
+                name: h, transport: "ssh", roles: ["hypervisor"], accel: "kvm",
+                ssh: { address: `10.20.${i + 1}.2`, privateKey: { config: "labKey" } },
+            })),
+            links: [{ name: "lab", subnet: "10.40.0.0/30", ends: [
+                { host: "a", interface: "eth1", bridge: "br0" }, { host: "b", interface: "eth1", bridge: "br0" }] }],
+            bridges: [{ name: "br0", host: "a", type: "linux", address: "10.40.0.1/30" }, { name: "br0", host: "b", type: "linux", address: "10.40.0.2/30" }],
+            storage: [{ name: "disk", host: "b", type: "iscsi", portal: "10.40.0.2", iqn: "iqn.2015-02.com.example:disk", sizeMiB: 16 }],
+            vms: [{
+                name: "vm1", host: "a", memoryMiB: 128, disk: { storage: "disk" },
+                image: { kernel: path.join(GUEST_IMAGE, "vmlinuz"), initrd: path.join(GUEST_IMAGE, "initrd.img") },
+                interfaces: [{ bridge: "br0", mac: "52:54:00:00:09:01", address: "10.40.0.100/30" }],
+            }],
+        };
+        const file = path.join(keys, "ssh-kvm.yaml");
+        fs.writeFileSync(file, JSON.stringify(doc));
+        const cache = "/root/.cache/wanlab/kvm-probe";
+        const cachedBefore = new Set(fs.existsSync(cache) ? fs.readdirSync(cache) : []);
+        engine.initStack(KVM_STACK, file);
+        engine.ok(["config", "set", "--secret", "--stack", KVM_STACK, "labKey", "--", keyText]);
+        try {
+            const r = engine.pulumi(["up", "--yes", "--stack", KVM_STACK, "--skip-preview"], { netns: MGMT });
+            const out = r.stdout + r.stderr;
+            assert.notEqual(r.code, 0);
+            assert.match(out, /host 'a' \(ssh 10\.20\.1\.2\) is missing:/);
+            assert.match(out, /a KVM that runs guests \(accel: kvm\), but KVM did not run a guest here: a guest under kvm with -cpu qemu64 /);
+            assert.match(out, /Use accel: tcg \(emulation\), or auto/);
+            const state = JSON.parse(engine.ok(["stack", "export", "--stack", KVM_STACK]).stdout);
+            const made = (state.deployment.resources ?? []).filter((x: any) => x.type.startsWith("command:") && !/-preflight$/.test(x.urn));
+            assert.deepEqual(made.map((x: any) => x.urn), [], "nothing but preflights");
+            assert.doesNotMatch(sh(`ip -n wl-${BASE}-a link show br0 2>&1`).out, /br0:/);
+        } finally {
+            // The ssh hosts' machine cache is this machine's home: remove what this test made there.
+            for (const f of fs.existsSync(cache) ? fs.readdirSync(cache) : []) if (!cachedBefore.has(f)) fs.rmSync(path.join(cache, f));
+        }
     });
 
     test("destroy over ssh removes the addresses it added, and the base lab leaves nothing", () => {
