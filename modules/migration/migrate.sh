@@ -1,7 +1,9 @@
-# One live migration, measured as the studies did it (sourced by Migration; values come
-# in as environment variables). A probe pings the VM from the client every INTERVAL_MS
-# from before the migration until after it; downtime is the longest silence between two
-# replies. Prints one JSON record. On failure the VM is left running on its source.
+# One live migration, measured as the studies did it (run by Migration; values come in as
+# environment variables). A probe pings the VM from the client every INTERVAL_MS from
+# before the migration until after it. This script only collects: the migrate command's
+# start and end, the probe's reply times, and libvirt's job statistics. record.ts turns
+# them into the measurements (downtime, losses, libvirt's figures).
+# Prints one JSON document. On failure the VM is left running on its source.
 set -eu
 tmp=$(mktemp -d)
 probe_pid=
@@ -11,6 +13,10 @@ cleanup() {
 }
 trap cleanup EXIT
 now_ms() { date +%s%3N; }
+# A JSON string of a file's text (quotes, backslashes and control characters escaped).
+json_text() {
+  awk 'BEGIN { printf "\"" } { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/\t/, "\\t"); gsub(/\r/, ""); printf "%s%s", (NR > 1 ? "\\n" : ""), $0 } END { printf "\"" }' "$1"
+}
 
 state=$(virsh -c "$SRC_URI" domstate "$VM" 2>/dev/null || true)
 if [ "$state" != running ]; then
@@ -19,7 +25,7 @@ if [ "$state" != running ]; then
 fi
 
 # Round-trip time before the migration, then the probe for the whole window.
-rtt_before=$(ping -n -q -c 20 -i 0.05 -W 1 "$VM_ADDR" | awk -F/ '/^rtt/ {print $5}')
+ping -n -q -c 20 -i 0.05 -W 1 "$VM_ADDR" > "$tmp/rtt" 2>&1 || true
 ping -n -D -i "$INTERVAL_S" -W 1 "$VM_ADDR" > "$tmp/probe" 2>&1 &
 probe_pid=$!
 sleep 1
@@ -49,41 +55,30 @@ t_end=$(now_ms)
 kill -INT "$probe_pid"; wait "$probe_pid" 2>/dev/null || true
 probe_pid=
 
-if [ "$rc" -ne 0 ]; then
+# libvirt's own figures, as its lines say them: from the destination after a migration,
+# from the source after a failed one; and ping's summary.
+if [ "$rc" -eq 0 ]; then
+  virsh -c "$DST_URI" domjobinfo "$VM" --completed > "$tmp/job" 2>&1 || true
+else
   [ "$rc" -ne 124 ] || virsh -c "$SRC_URI" domjobabort "$VM" >/dev/null 2>&1 || true
+  virsh -c "$SRC_URI" domjobinfo "$VM" --completed > "$tmp/job" 2>&1 || true
+fi
+grep 'packets transmitted' "$tmp/probe" > "$tmp/summary" || true
+
+printf '{"format":"wanlab-migration-raw/1","run":%s,"vm":"%s","from":"%s","to":"%s","intervalMs":%s,' \
+  "$RUN" "$VM" "$SRC_HOST" "$DST_HOST" "$INTERVAL_MS"
+printf '"t0":%s,"t1":%s,"tEnd":%s,"exitCode":%s,' "$t0" "$t1" "$t_end" "$rc"
+# Each reply: its arrival (ms since the epoch) and sequence number. A failed run keeps only
+# the summary, so that the error the engine shows stays short.
+printf '"replies":['
+[ "$rc" -ne 0 ] || awk '/bytes from/ { gsub(/[\[\]]/, "", $1); seq = $0; sub(/.*icmp_seq=/, "", seq); sub(/ .*/, "", seq);
+  printf "%s[%.3f,%d]", (n++ ? "," : ""), $1 * 1000, seq }' "$tmp/probe"
+printf '],"summary":%s,"rttBefore":%s,"job":%s,"migrate":%s}\n' \
+  "$(json_text "$tmp/summary")" "$(json_text "$tmp/rtt")" "$(json_text "$tmp/job")" "$(json_text "$tmp/migrate")"
+
+if [ "$rc" -ne 0 ]; then
   echo "migration of $VM from $SRC_HOST to $DST_HOST failed (exit $rc):" >&2
   cat "$tmp/migrate" >&2
   echo "$VM on $SRC_HOST: $(virsh -c "$SRC_URI" domstate "$VM" 2>&1)" >&2
   exit 1
 fi
-
-# libvirt's own figures, from the destination.
-virsh -c "$DST_URI" domjobinfo "$VM" --completed > "$tmp/job" 2>&1 || true
-job() { awk -F: -v k="$1" '$1 == k {sub(/^[ \t]+/, "", $2); split($2, a, " "); print a[1]; exit}' "$tmp/job"; }
-job_bytes() {
-  awk -F: -v k="$1" '$1 == k {sub(/^[ \t]+/, "", $2); split($2, a, " ");
-    m = (a[2] == "KiB") ? 1024 : (a[2] == "MiB") ? 1048576 : (a[2] == "GiB") ? 1073741824 : 1;
-    printf "%.0f", a[1] * m; exit}' "$tmp/job"
-}
-
-# Probe: the longest silence between consecutive replies, counting the silence from the
-# last reply to the end of the window (an outage at the end is an outage too), what was
-# sent and received, and whether the VM answered after the migrate command returned.
-awk -v t1="$t1" -v tend="$t_end" '
-  /bytes from/ { gsub(/[\[\]]/, "", $1); t = $1 * 1000; if (prev) { g = t - prev; if (g > gap) { gap = g; at = prev } } prev = t; n++; if (t > t1) after = 1 }
-  /packets transmitted/ { sent = $1; recv = $4 }
-  END {
-    if (!n) { printf "%d %d null null false\n", sent, recv; exit }
-    if (tend - prev > gap) { gap = tend - prev; at = prev }
-    printf "%d %d %.1f %.0f %s\n", sent, recv, gap, at, (after ? "true" : "false")
-  }' "$tmp/probe" > "$tmp/gap"
-read -r sent recv gap gap_at answered < "$tmp/gap"
-
-printf '{"run":%s,"vm":"%s","from":"%s","to":"%s","startedAt":%s,"totalMs":%s,' \
-  "$RUN" "$VM" "$SRC_HOST" "$DST_HOST" "$t0" "$((t1 - t0))"
-printf '"probe":{"intervalMs":%s,"sent":%s,"received":%s,"lost":%s,"downtimeMs":%s,"gapStartedAt":%s,"answeredAfter":%s,"rttBeforeMs":%s},' \
-  "$INTERVAL_MS" "$sent" "$recv" "$((sent - recv))" "$gap" "$gap_at" "$answered" "${rtt_before:-null}"
-downtime=$(job 'Total downtime'); elapsed=$(job 'Time elapsed')
-processed=$(job_bytes 'Data processed'); memory=$(job_bytes 'Memory total')
-printf '"libvirt":{"downtimeMs":%s,"timeElapsedMs":%s,"dataProcessedBytes":%s,"memoryTotalBytes":%s}}\n' \
-  "${downtime:-null}" "${elapsed:-null}" "${processed:-null}" "${memory:-null}"

@@ -4,9 +4,9 @@
 // wanlab:migrationDirection (forward | back) says which way: forward is the stack file's
 // from -> to. The command runs on the probe host (the client), which reaches both
 // libvirt daemons and pings the VM through the switchover.
-import * as fs from "node:fs";
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
+import { shellScript } from "../../lib/scripts";
+import { type MigrationRecord, recordFromOutput } from "./record";
 import type { Host } from "../../components/host/host";
 import type { Hypervisor } from "../libvirt/hypervisor";
 import type { Direction, MigrationSpec } from "./model";
@@ -23,15 +23,7 @@ export interface MigrationArgs {
     dependsOn: pulumi.Resource[];
 }
 
-/** One run's measurements, as migrate.sh prints them. */
-export interface MigrationRecord {
-    run: number; vm: string; from: string; to: string; startedAt: number; totalMs: number;
-    /** downtimeMs includes a silence that lasts to the end of the window; answeredAfter is false when the VM never answered after the migrate command returned. */
-    probe: { intervalMs: number; sent: number; received: number; lost: number; downtimeMs: number | null; gapStartedAt: number | null; answeredAfter: boolean; rttBeforeMs: number | null };
-    libvirt: { downtimeMs: number | null; timeElapsedMs: number | null; dataProcessedBytes: number | null; memoryTotalBytes: number | null };
-}
-
-const SCRIPT = fs.readFileSync(path.join(__dirname, "migrate.sh"), "utf8");
+export type { MigrationRecord };
 
 export class Migration extends pulumi.ComponentResource {
     readonly record: pulumi.Output<MigrationRecord>;
@@ -49,7 +41,7 @@ export class Migration extends pulumi.ComponentResource {
         ];
         const dst = args.addresses[this.to];
         const cmd = args.probe.command(`migrate-${spec.vm}`, {
-            create: SCRIPT,
+            create: shellScript(__dirname, "migrate.sh"),
             // A changed option alone does not migrate again; it waits for the next run.
             update: 'printf "%s\\n" "$PULUMI_COMMAND_STDOUT"',
             environment: {
@@ -64,7 +56,7 @@ export class Migration extends pulumi.ComponentResource {
             // A new run (or direction) replaces the resource: create migrates again.
             triggers: [args.run, args.direction],
         }, { parent: this, dependsOn: args.dependsOn });
-        this.record = (cmd as any).stdout.apply((s: string) => JSON.parse(s) as MigrationRecord);
+        this.record = (cmd as any).stdout.apply((s: string) => recordFromOutput(s));
         this.registerOutputs({ record: this.record });
     }
 }

@@ -1,0 +1,103 @@
+// The migration record, computed from migrate.sh's raw output: fixture files (one from a
+// real run of the default lab, and variants of it) with their records beside them
+// (fixtures/<name>.record.json; UPDATE_GOLDEN=1 rewrites them), and the figures that
+// matter asserted one by one.
+import { describe, it } from "node:test";
+import * as assert from "node:assert/strict";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { computeRecord, jobFields, libvirtJob, type MigrationRecord, type RawMigration, recordFromOutput, silences } from "./record";
+
+const FIXTURES = path.join(__dirname, "fixtures");
+const raw = (name: string): RawMigration => JSON.parse(fs.readFileSync(path.join(FIXTURES, `${name}.raw.json`), "utf8"));
+
+function record(name: string): MigrationRecord {
+    const r = computeRecord(raw(name));
+    const file = path.join(FIXTURES, `${name}.record.json`);
+    if (process.env.UPDATE_GOLDEN) fs.writeFileSync(file, JSON.stringify(r, null, 2) + "\n");
+    assert.deepEqual(r, JSON.parse(fs.readFileSync(file, "utf8")), `${name}: the record differs from ${file}`);
+    return r;
+}
+
+describe("the migration record", () => {
+    it("a real run of the default lab: the longest silence, losses, duplicates counted once by ping, libvirt's figures", () => {
+        const r = record("local-tcg");
+        assert.deepEqual([r.run, r.vm, r.from, r.to, r.ok], [1, "vm1", "host1", "host2", true]);
+        assert.equal(r.totalMs, raw("local-tcg").t1 - raw("local-tcg").t0);
+        assert.equal(r.probe.downtimeMs, 170.3);
+        assert.equal(r.probe.gapStartedAt, 1796116567041);
+        assert.deepEqual(r.probe.longestGaps.map((g) => g.ms), [170.3, 53.5, 27.9]);
+        assert.deepEqual([r.probe.sent, r.probe.received, r.probe.lost], [443, 443, 0]);
+        assert.equal(r.probe.answeredAfter, true);
+        assert.equal(r.probe.rttBeforeMs, 1.561);
+        assert.deepEqual([r.libvirt.downtimeMs, r.libvirt.timeElapsedMs, r.libvirt.setupTimeMs, r.libvirt.memoryIterations], [116, 1467, 5, 3]);
+        assert.equal(r.libvirt.dataProcessedBytes, Math.round(81.716 * 1048576));
+        assert.equal(r.libvirt.memoryTotalBytes, Math.round(256.758 * 1048576));
+        assert.equal(r.libvirt.memoryBandwidthBytesPerS, Math.round(77.865 * 1048576));
+        assert.equal(r.libvirt.dirtyRatePagesPerS, 0);
+        assert.deepEqual([r.libvirt.constantPages, r.libvirt.normalPages, r.libvirt.pageSizeBytes], [45313, 20779, 4096]);
+        // Memory only: the disk is shared.
+        assert.equal(r.libvirt.diskTotalBytes, null);
+    });
+
+    it("a silence that lasts to the end of the window is the downtime, and the VM did not answer after", () => {
+        const x = raw("silence-to-end");
+        const r = record("silence-to-end");
+        const last = x.replies[x.replies.length - 1][0];
+        assert.equal(r.probe.downtimeMs, Math.round((x.tEnd - last) * 10) / 10);
+        assert.equal(r.probe.gapStartedAt, Math.round(last));
+        assert.equal(r.probe.answeredAfter, false);
+        assert.equal(r.probe.lost, 443 - x.replies.length);
+    });
+
+    it("a reply that comes 8 s after the migrate command returned: answered after, the silence before it is the downtime", () => {
+        const x = raw("late-reply");
+        const r = record("late-reply");
+        assert.equal(r.probe.answeredAfter, true);
+        const before = x.replies.filter(([t]) => t <= 1796116567041).at(-1)![0];
+        assert.equal(r.probe.downtimeMs, Math.round((x.t1 + 8000 - before) * 10) / 10);
+        assert.ok(r.probe.downtimeMs! > 8000);
+        assert.ok(r.probe.downtimeMs! > r.libvirt.downtimeMs! + 1000, "late: far longer than libvirt's pause");
+    });
+
+    it("a failed job: not ok, virsh's error, the figures libvirt kept of the failed job", () => {
+        const r = record("failed");
+        assert.equal(r.ok, false);
+        assert.equal(r.error, "virsh migrate exited 1: error: operation failed: migration out job: unexpectedly failed");
+        assert.equal(r.libvirt.jobType, "Failed");
+        assert.equal(r.libvirt.downtimeMs, null);
+        assert.equal(r.libvirt.memoryRemainingBytes, Math.round(176.021 * 1048576));
+        assert.equal(r.probe.downtimeMs, null, "a failed run keeps no replies");
+        assert.deepEqual([r.probe.sent, r.probe.received], [336, 336]);
+    });
+
+    it("no reply at all: no downtime, not answered, all lost, no round-trip time", () => {
+        const r = record("no-replies");
+        assert.deepEqual([r.probe.downtimeMs, r.probe.gapStartedAt, r.probe.answeredAfter, r.probe.lost, r.probe.rttBeforeMs], [null, null, false, 443, null]);
+        assert.deepEqual(r.probe.longestGaps, []);
+    });
+
+    it("silences: the first of equal gaps wins, and the window's end counts", () => {
+        assert.deepEqual(silences([0, 10, 20], 30)[0], { startedAt: 0, ms: 10 });
+        assert.deepEqual(silences([0, 10, 20], 60)[0], { startedAt: 20, ms: 40 });
+        assert.deepEqual(silences([], 60), []);
+    });
+
+    it("libvirt's lines: units in bytes, rates per second, and missing keys as null", () => {
+        assert.deepEqual(jobFields("Time elapsed:     1467         ms\nbad line\nData total: 1.5 GiB"), { "Time elapsed": "1467         ms", "Data total": "1.5 GiB" });
+        const j = libvirtJob("Data processed: 2 KiB\nMemory bandwidth: 1.5 MiB/s\nFile total: 4.000 GiB\nIteration: x\n");
+        assert.equal(j.dataProcessedBytes, 2048);
+        assert.equal(j.memoryBandwidthBytesPerS, 1572864);
+        assert.equal(j.diskTotalBytes, 4 * 1024 ** 3);
+        assert.equal(j.memoryIterations, null);
+        assert.equal(j.timeElapsedMs, null);
+    });
+
+    it("the command's output: a raw record is computed; a record from a lab built before is kept", () => {
+        const text = fs.readFileSync(path.join(FIXTURES, "local-tcg.raw.json"), "utf8");
+        assert.deepEqual(recordFromOutput(text), computeRecord(JSON.parse(text)));
+        const old = { run: 1, vm: "vm1", from: "a", to: "b", startedAt: 1, totalMs: 2, probe: { downtimeMs: 3 }, libvirt: { downtimeMs: 4 } };
+        assert.deepEqual(recordFromOutput(JSON.stringify(old)), { ok: true, ...old });
+        assert.throws(() => recordFromOutput('{"x":1}'), /neither a raw record nor a record/);
+    });
+});

@@ -1,0 +1,170 @@
+// A migration run's record, computed from what migrate.sh collected (its raw JSON): the
+// probe's replies, the migrate command's times and libvirt's job statistics. A pure
+// function, so that every figure can be checked on fixture files.
+
+/** What migrate.sh prints. */
+export interface RawMigration {
+    format: "wanlab-migration-raw/1";
+    run: number; vm: string; from: string; to: string; intervalMs: number;
+    /** The migrate command's start and end, and the end of the probe's window (ms since the epoch). */
+    t0: number; t1: number; tEnd: number;
+    exitCode: number;
+    /** Each reply: [arrival in ms since the epoch, ICMP sequence number]. */
+    replies: [number, number][];
+    /** ping's line "N packets transmitted, M received, ...". */
+    summary: string;
+    /** ping's output for the round-trip time before the migration. */
+    rttBefore: string;
+    /** `virsh domjobinfo --completed`, as printed. */
+    job: string;
+    /** What `virsh migrate` printed (its error, when it failed). */
+    migrate: string;
+}
+
+/** libvirt's job statistics (null where libvirt did not say). */
+export interface LibvirtJob {
+    jobType: string | null;
+    downtimeMs: number | null;
+    downtimeWithoutNetworkMs: number | null;
+    timeElapsedMs: number | null;
+    timeElapsedWithoutNetworkMs: number | null;
+    setupTimeMs: number | null;
+    dataProcessedBytes: number | null;
+    dataTotalBytes: number | null;
+    memoryProcessedBytes: number | null;
+    memoryRemainingBytes: number | null;
+    memoryTotalBytes: number | null;
+    memoryBandwidthBytesPerS: number | null;
+    /** Pre-copy iterations over memory ("Iteration"). */
+    memoryIterations: number | null;
+    dirtyRatePagesPerS: number | null;
+    pageSizeBytes: number | null;
+    constantPages: number | null;
+    normalPages: number | null;
+    postcopyRequests: number | null;
+    /** Storage copied with the migration (a non-shared disk): libvirt's "File" lines. */
+    diskProcessedBytes: number | null;
+    diskRemainingBytes: number | null;
+    diskTotalBytes: number | null;
+    diskBandwidthBytesPerS: number | null;
+}
+
+export interface ProbeFigures {
+    intervalMs: number; sent: number; received: number; lost: number;
+    /** The longest silence between two replies, counting one that lasts to the end of the window. */
+    downtimeMs: number | null;
+    gapStartedAt: number | null;
+    /** The three longest silences, longest first. */
+    longestGaps: { startedAt: number; ms: number }[];
+    /** Whether the VM answered after the migrate command returned. */
+    answeredAfter: boolean;
+    rttBeforeMs: number | null;
+}
+
+export interface MigrationRecord {
+    run: number; vm: string; from: string; to: string;
+    /** When the migrate command started (ms since the epoch), and its wall time. */
+    startedAt: number; totalMs: number;
+    /** false: the migration failed (the VM stayed on its source); error says why. */
+    ok: boolean;
+    error?: string;
+    probe: ProbeFigures;
+    libvirt: LibvirtJob;
+}
+
+/** The longest silences between consecutive replies, including the one from the last reply to the window's end. */
+export function silences(arrivals: number[], windowEnd: number): { startedAt: number; ms: number }[] {
+    const out: { startedAt: number; ms: number }[] = [];
+    for (let i = 1; i < arrivals.length; i++) out.push({ startedAt: arrivals[i - 1], ms: arrivals[i] - arrivals[i - 1] });
+    if (arrivals.length) out.push({ startedAt: arrivals[arrivals.length - 1], ms: windowEnd - arrivals[arrivals.length - 1] });
+    // Longest first; of equal ones, the earliest (as a scan would keep the first).
+    return out.sort((a, b) => b.ms - a.ms || a.startedAt - b.startedAt);
+}
+
+const UNITS: Record<string, number> = { B: 1, bytes: 1, KiB: 1024, MiB: 1024 ** 2, GiB: 1024 ** 3, TiB: 1024 ** 4 };
+
+/** domjobinfo's "Key: value unit" lines. */
+export function jobFields(text: string): Record<string, string> {
+    const out: Record<string, string> = {};
+    for (const line of text.split("\n")) {
+        const i = line.indexOf(":");
+        if (i <= 0) continue;
+        out[line.slice(0, i).trim()] = line.slice(i + 1).trim();
+    }
+    return out;
+}
+
+function number(fields: Record<string, string>, key: string): number | null {
+    const v = fields[key]?.split(/\s+/)[0];
+    if (v === undefined || v === "" || !Number.isFinite(Number(v))) return null;
+    return Number(v);
+}
+
+/** A size ("81.234 MiB") or a rate ("26.941 MiB/s") in bytes (per second). */
+function bytes(fields: Record<string, string>, key: string): number | null {
+    const [v, unit = "B"] = (fields[key] ?? "").split(/\s+/);
+    const m = UNITS[unit.replace(/\/s$/, "")];
+    if (v === undefined || v === "" || !Number.isFinite(Number(v)) || m === undefined) return null;
+    return Math.round(Number(v) * m);
+}
+
+export function libvirtJob(text: string): LibvirtJob {
+    const f = jobFields(text);
+    return {
+        jobType: f["Job type"] ?? null,
+        downtimeMs: number(f, "Total downtime"),
+        downtimeWithoutNetworkMs: number(f, "Downtime w/o network"),
+        timeElapsedMs: number(f, "Time elapsed"),
+        timeElapsedWithoutNetworkMs: number(f, "Time elapsed w/o network"),
+        setupTimeMs: number(f, "Setup time"),
+        dataProcessedBytes: bytes(f, "Data processed"),
+        dataTotalBytes: bytes(f, "Data total"),
+        memoryProcessedBytes: bytes(f, "Memory processed"),
+        memoryRemainingBytes: bytes(f, "Memory remaining"),
+        memoryTotalBytes: bytes(f, "Memory total"),
+        memoryBandwidthBytesPerS: bytes(f, "Memory bandwidth"),
+        memoryIterations: number(f, "Iteration"),
+        dirtyRatePagesPerS: number(f, "Dirty rate"),
+        pageSizeBytes: number(f, "Page size"),
+        constantPages: number(f, "Constant pages"),
+        normalPages: number(f, "Normal pages"),
+        postcopyRequests: number(f, "Postcopy requests"),
+        diskProcessedBytes: bytes(f, "File processed"),
+        diskRemainingBytes: bytes(f, "File remaining"),
+        diskTotalBytes: bytes(f, "File total"),
+        diskBandwidthBytesPerS: bytes(f, "File bandwidth"),
+    };
+}
+
+/** The record of one run. */
+export function computeRecord(raw: RawMigration): MigrationRecord {
+    const arrivals = raw.replies.map(([t]) => t);
+    const gaps = silences(arrivals, raw.tEnd);
+    const m = /(\d+) packets transmitted, (\d+) received/.exec(raw.summary);
+    const [sent, received] = m ? [Number(m[1]), Number(m[2])] : [0, 0];
+    const rtt = /= [\d.]+\/([\d.]+)\//.exec(raw.rttBefore);
+    const failed = raw.exitCode !== 0;
+    return {
+        run: raw.run, vm: raw.vm, from: raw.from, to: raw.to,
+        startedAt: raw.t0, totalMs: raw.t1 - raw.t0,
+        ok: !failed,
+        ...(failed ? { error: `virsh migrate exited ${raw.exitCode}${raw.exitCode === 124 ? " (timed out)" : ""}: ${raw.migrate.trim() || "no message"}` } : {}),
+        probe: {
+            intervalMs: raw.intervalMs, sent, received, lost: sent - received,
+            downtimeMs: gaps.length ? Math.round(gaps[0].ms * 10) / 10 : null,
+            gapStartedAt: gaps.length ? Math.round(gaps[0].startedAt) : null,
+            longestGaps: gaps.slice(0, 3).map((g) => ({ startedAt: Math.round(g.startedAt), ms: Math.round(g.ms * 10) / 10 })),
+            answeredAfter: arrivals.some((t) => t > raw.t1),
+            rttBeforeMs: rtt ? Number(rtt[1]) : null,
+        },
+        libvirt: libvirtJob(raw.job),
+    };
+}
+
+/** The record from the migration command's output: migrate.sh's raw JSON (or, from a lab built before records were computed here, the record itself). */
+export function recordFromOutput(stdout: string): MigrationRecord {
+    const doc = JSON.parse(stdout);
+    if (doc.format === "wanlab-migration-raw/1") return computeRecord(doc as RawMigration);
+    if (typeof doc.totalMs === "number" && doc.probe && doc.libvirt) return { ok: true, ...doc };
+    throw new Error(`the migration printed neither a raw record nor a record: ${stdout.slice(0, 200)}`);
+}
