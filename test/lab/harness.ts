@@ -3,7 +3,6 @@ import { spawnSync, SpawnSyncOptions } from "node:child_process";
 export { Engine, ROOT, stackConfigFile } from "../../runner/engine";
 import * as fs from "node:fs";
 import * as os from "node:os";
-import * as path from "node:path";
 
 export function sh(cmd: string, opts: SpawnSyncOptions = {}): { code: number; out: string } {
     const r = spawnSync("/bin/sh", ["-c", cmd], { encoding: "utf8", ...opts });
