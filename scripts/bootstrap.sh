@@ -13,11 +13,11 @@ log() { printf '[bootstrap] %s\n' "$*" >&2; }
 # Tools the emulated lab runs: namespaces and links (iproute2, util-linux), checks (ping),
 # the ssh transport test (openssh), checksum offload (ethtool), Open vSwitch, libvirt with
 # QEMU and its userspace iSCSI driver, the tgt iSCSI target, socat (the appliances' SSH
-# forwarder), iperf3, FRR (copied into the router appliance's image), and what the images
-# are built with (cpio, gzip).
+# forwarder), iperf3, FRR (copied into the router appliance's image), what the images
+# are built with (cpio, gzip), and shellcheck, which npm test runs on every script.
 DEB_PACKAGES=(iproute2 iputils-ping util-linux procps ethtool openssh-server openssh-client kmod frr
   openvswitch-switch libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-  qemu-system-x86 qemu-block-extra qemu-utils tgt cpio gzip gawk socat iperf3)
+  qemu-system-x86 qemu-block-extra qemu-utils tgt cpio gzip gawk socat iperf3 shellcheck)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -25,7 +25,7 @@ export class Netem extends pulumi.ComponentResource {
         for (const ifname of spec.interfaces) {
             router.command(`netem-${ifname}`, {
                 create: shellScript(__dirname, "qdisc-create.sh"),
-                delete: 'tc qdisc show dev "$IF" root | grep -q "qdisc netem" && tc qdisc del dev "$IF" root || true',
+                delete: 'if tc qdisc show dev "$IF" root | grep -q "qdisc netem"; then tc qdisc del dev "$IF" root; fi',
                 environment: { IF: ifname, NETEM: this.applied, PROFILE: typeof spec.profile === "string" ? spec.profile : "custom" },
             }, { parent: this, dependsOn: args.dependsOn });
         }
