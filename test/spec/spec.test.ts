@@ -544,3 +544,33 @@ describe("appliance hosts", () => {
         assert.deepEqual(spec.wan, { router: "router", interfaces: ["eth1", "eth2"], profile: "intra-eu", mode: "per-interface" });
     });
 });
+
+describe("LAN links (three or more ends)", () => {
+    const lan = (ends: { host: string; interface: string; address?: string }[]) => ({
+        name: "lan",
+        hosts: ["a", "b", "c"].map((name) => ({ name, transport: "emulated" })),
+        links: [{ name: "switch", subnet: "10.50.0.0/24", ends }],
+    });
+
+    it("a segment joins three hosts, each with its address in the subnet", () => {
+        const { spec, errors } = validateDocument(lan([
+            { host: "a", interface: "eth0", address: "10.50.0.1/24" },
+            { host: "b", interface: "eth0", address: "10.50.0.2/24" },
+            { host: "c", interface: "eth0", address: "10.50.0.3/24" },
+        ]));
+        assert.deepEqual(errors, []);
+        assert.equal(spec!.links[0].ends.length, 3);
+    });
+
+    it("a host with two ends on one LAN, and an end outside the subnet, are errors", () => {
+        const { errors } = validateDocument(lan([
+            { host: "a", interface: "eth0", address: "10.50.0.1/24" },
+            { host: "b", interface: "eth0", address: "10.50.0.2/24" },
+            { host: "a", interface: "eth1", address: "10.51.0.3/24" },
+        ]));
+        assert.deepEqual(errors, [
+            { pointer: "/links/0/ends/2/address", reason: "10.51.0.3/24 is outside the link's subnet 10.50.0.0/24" },
+            { pointer: "/links/0/ends", reason: "host 'a' has two ends on this LAN: give each host one end" },
+        ]);
+    });
+});
