@@ -6,11 +6,12 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import Ajv2020 from "ajv/dist/2020";
 import { readYaml } from "./validate";
+import { configKey } from "./config";
 import { schemaErrors } from "./schema";
 import { type SpecError, SpecValidationError } from "./types";
 
 /** The settings a plan can vary, and the stack configuration key each one sets. */
-export const PARAMETERS = { wanProfile: "wanlab:wanProfile", vmMemoryMiB: "wanlab:vmMemoryMiB" } as const;
+export const PARAMETERS = { wanProfile: configKey("wanProfile"), vmMemoryMiB: configKey("vmMemoryMiB") } as const;
 export type Parameter = keyof typeof PARAMETERS;
 export type Metric = "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs";
 

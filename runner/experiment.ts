@@ -16,7 +16,8 @@ import type { MigrationRecord } from "../modules/migration/migration";
 import { engineEnv, ROOT } from "./engine";
 import { Cell, cells, Plan, PARAMETERS } from "../model/plan";
 import { measured, ResultStore, RunRow, rowFromRecord } from "../analysis/results";
-import { generatableSecrets } from "./secrets";
+import { ensureSecrets } from "./secrets";
+import { configKey } from "../model/config";
 import { describe } from "../analysis/stats";
 import type { LabSpec } from "../model/types";
 import { loadSpec } from "../model/validate";
@@ -131,9 +132,9 @@ export class Runner {
         // a stack without one, since Pulumi.yaml requires it).
         const stackFile = path.join(ROOT, `Pulumi.${this.plan.stack}.yaml`);
         const existing = fs.existsSync(stackFile) ? (yaml.load(fs.readFileSync(stackFile, "utf8")) as any)?.config : undefined;
-        if (!existing?.["wanlab:spec"]) await this.stack.setConfig("wanlab:spec", { value: this.plan.spec });
+        if (!existing?.[configKey("spec")]) await this.stack.setConfig(configKey("spec"), { value: this.plan.spec });
         const config = await this.stack.getAllConfig();
-        const specFile = config["wanlab:spec"].value;
+        const specFile = config[configKey("spec")].value;
         this.spec = loadSpec(path.resolve(ROOT, specFile));
         const m = this.spec.migration;
         if (!m) throw new Error(`${specFile} has no migration section: there is nothing to repeat`);
@@ -141,15 +142,12 @@ export class Runner {
             throw new Error(`the plan varies wanProfile, but ${specFile} has no wan section (no router applies a profile)`);
         }
         // Only a secret the stack does not have yet: the lab was built with the ones it has.
-        for (const [key, make] of Object.entries(generatableSecrets(this.spec))) {
-            const full = `wanlab:${key}`;
-            if (!config[full]) await this.stack.setConfig(full, { value: make(), secret: true });
-        }
+        ensureSecrets({ env: { ...process.env, ...engineEnv() }, cwd: ROOT }, this.plan.stack, this.spec);
         // Run numbers only grow: past this stack's own and this plan's.
-        const runs = [Number(config["wanlab:migrationRun"]?.value ?? 0), ...this.store.rows().map((r) => r.run)];
+        const runs = [Number(config[configKey("migrationRun")]?.value ?? 0), ...this.store.rows().map((r) => r.run)];
         this.run = Math.max(...runs);
         // A stack that never migrated starts with no migration (run 0) until the first repetition.
-        if (config["wanlab:migrationRun"] === undefined) await this.stack.setConfig("wanlab:migrationRun", { value: "0" });
+        if (config[configKey("migrationRun")] === undefined) await this.stack.setConfig(configKey("migrationRun"), { value: "0" });
     }
 
     /**
@@ -263,8 +261,8 @@ export class Runner {
         const label = `cell ${cell.index + 1}/${ncells} (${cell.key}) repetition ${rep}, run ${run} ${from}→${to}`;
         this.show(label);
         await this.stack.setAllConfig({
-            "wanlab:migrationRun": { value: String(run) },
-            "wanlab:migrationDirection": { value: forward ? "forward" : "back" },
+            [configKey("migrationRun")]: { value: String(run) },
+            [configKey("migrationDirection")]: { value: forward ? "forward" : "back" },
         });
         const pending: Pending = { cell: cell.key, rep, run, from, to, at: new Date().toISOString() };
         fs.writeFileSync(this.pendingFile, JSON.stringify(pending) + "\n");

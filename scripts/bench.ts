@@ -10,7 +10,8 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { Engine, ROOT } from "../runner/engine";
 import { loadSpec } from "../model/validate";
-import { generatableSecrets } from "../runner/secrets";
+import { ensureSecrets } from "../runner/secrets";
+import { configKey } from "../model/config";
 
 function arg(name: string, fallback: string): string {
     const i = process.argv.indexOf(`--${name}`);
@@ -31,9 +32,7 @@ try {
     for (const name of stacks) {
         const stack = `bench-${name}`;
         engine.initStack(stack, path.join(ROOT, "stacks", `${name}.yaml`));
-        for (const [key, make] of Object.entries(generatableSecrets(loadSpec(path.join(ROOT, "stacks", `${name}.yaml`))))) {
-            engine.ok(["config", "set", "--secret", "--stack", stack, key, "--", make()]);
-        }
+        ensureSecrets({ env: engine.env, cwd: ROOT }, stack, loadSpec(path.join(ROOT, "stacks", `${name}.yaml`)));
         const s: Record<string, number[]> = (samples[name] = {
             up: [], preview: [], migrate: [], destroy: [],
             probeDowntimeMs: [], libvirtDowntimeMs: [], totalMs: [], libvirtElapsedMs: [], dataMiB: [],
@@ -47,7 +46,7 @@ try {
             s.libvirtElapsedMs.push(m.libvirt.timeElapsedMs);
             s.dataMiB.push(m.libvirt.dataProcessedBytes / 1048576);
         };
-        const config = (k: string, v: string) => engine.ok(["config", "set", "--stack", stack, `wanlab:${k}`, v]);
+        const config = (k: string, v: string) => engine.ok(["config", "set", "--stack", stack, configKey(k), v]);
         for (let i = 1; i <= runs; i++) {
             if (migrates) { config("migrationRun", "1"); config("migrationDirection", "forward"); }
             s.up.push(engine.ok(["up", "--yes", "--skip-preview", "--stack", stack]).seconds);
