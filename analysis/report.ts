@@ -10,6 +10,10 @@ import { cells } from "../model/plan";
 import { measured, type RunRow } from "./results";
 import { CellStats, describe, pairedDifference } from "./stats";
 import { PROFILE_ORDER, STUDY_TABLES, StudyTable } from "./studies";
+import { loadSpec } from "../model/validate";
+import { labGraph, toSvg } from "../model/graph";
+
+const ROOT = path.join(__dirname, "..");
 
 interface Metric {
     key: "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs" | "dataMiB" | "rttBeforeMs";
@@ -30,7 +34,9 @@ export const METRICS: Metric[] = [
 /** A table both renderers share. */
 interface Table { caption: string; head: string[]; rows: string[][] }
 
-export interface Report { tables: Table[]; figures: { file: string; title: string; svg: string }[]; notes: string[] }
+export interface Figure { file: string; title: string; svg: string }
+/** topology: the lab the plan ran on, drawn from its stack file (model/graph.ts). */
+export interface Report { tables: Table[]; figures: Figure[]; notes: string[]; topology?: Figure }
 
 const AXIS_TITLES: Record<Parameter, string> = { wanProfile: "WAN delay profile", vmMemoryMiB: "VM memory (MiB)" };
 
@@ -202,7 +208,7 @@ const esc = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replac
 export function markdown(plan: Plan, rows: RunRow[], r: Report, header: string[]): string {
     const out = [`# ${plan.name}`, "", ...(plan.description ? [plan.description, ""] : []), ...header.map((h) => `- ${h}`), ""];
     for (const n of r.notes) out.push(`> ${n}`, "");
-    for (const f of r.figures) out.push(`![${f.title}](${f.file})`, "");
+    for (const f of [...(r.topology ? [r.topology] : []), ...r.figures]) out.push(`![${f.title}](${f.file})`, "");
     for (const t of r.tables) {
         out.push(`**${t.caption}**`, "", `| ${t.head.map(mdCell).join(" | ")} |`, `|${t.head.map(() => "---").join("|")}|`);
         for (const row of t.rows) out.push(`| ${row.map(mdCell).join(" | ")} |`);
@@ -219,7 +225,7 @@ export function html(plan: Plan, rows: RunRow[], r: Report, header: string[]): s
         "</head><body>", `<h1>${esc(plan.name)}</h1>`, ...(plan.description ? [`<p>${esc(plan.description)}</p>`] : []),
         `<ul>${header.map((h) => `<li>${esc(h)}</li>`).join("")}</ul>`,
         ...r.notes.map((n) => `<blockquote>${esc(n)}</blockquote>`),
-        ...r.figures.map((f) => `<figure>${f.svg}<figcaption>${esc(f.title)}</figcaption></figure>`),
+        ...[...(r.topology ? [r.topology] : []), ...r.figures].map((f) => `<figure>${f.svg}<figcaption>${esc(f.title)}</figcaption></figure>`),
     ];
     for (const t of r.tables) {
         parts.push(`<table><caption>${esc(t.caption)}</caption><tr>${t.head.map((h) => `<th>${esc(h)}</th>`).join("")}</tr>`);
@@ -230,11 +236,24 @@ export function html(plan: Plan, rows: RunRow[], r: Report, header: string[]): s
     return parts.join("\n");
 }
 
-/** Write report.md, report.html and the figures into dir. Returns the files written. */
+/** The plan's lab, drawn from its stack file; a note instead if the file is gone or no longer valid. */
+export async function topology(plan: Plan, notes: string[]): Promise<Figure | undefined> {
+    const file = path.resolve(ROOT, plan.spec);
+    try {
+        const svg = await toSvg(labGraph(loadSpec(file)));
+        return { file: "topology.svg", title: `The lab: stack ${plan.stack}, from ${plan.spec}`, svg };
+    } catch (err: any) {
+        notes.push(`No drawing of the lab: ${plan.spec} could not be read (${String(err?.message ?? err).split("\n")[0]}).`);
+        return undefined;
+    }
+}
+
+/** Write report.md, report.html, the figures and the lab's drawing into dir. Returns the files written. */
 export async function writeReport(dir: string, plan: Plan, rows: RunRow[], header: string[]): Promise<string[]> {
     const r = await buildReport(plan, rows);
+    r.topology = await topology(plan, r.notes);
     const files: string[] = [];
-    for (const f of r.figures) {
+    for (const f of [...(r.topology ? [r.topology] : []), ...r.figures]) {
         fs.writeFileSync(path.join(dir, f.file), f.svg);
         files.push(path.join(dir, f.file));
     }

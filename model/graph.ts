@@ -14,6 +14,15 @@ export type EdgeKind = "link" | "attach" | "tunnel" | "disk" | "migration";
 export interface GraphNode { id: string; kind: NodeKind; label: string; lines: string[]; parent?: string }
 export interface GraphEdge { from: string; to: string; kind: EdgeKind; label?: string; tail?: string[]; head?: string[] }
 
+/** Node ids by kind, so that two modules naming one thing draw one node (a host's id is its name). */
+export const nodeId = {
+    bridge: (host: string, name: string) => `br:${host}/${name}`,
+    port: (host: string, ifname: string) => `port:${host}/${ifname}`,
+    storage: (name: string) => `storage:${name}`,
+    vm: (name: string) => `vm:${name}`,
+    lan: (link: string) => `lan:${link}`,
+};
+
 export class GraphBuilder {
     readonly sites = new Map<string, { label: string; hosts: string[] }>();
     readonly nodes = new Map<string, GraphNode>();
@@ -95,15 +104,15 @@ export function labGraph(spec: LabSpec): GraphBuilder {
     }
     for (const l of spec.links) {
         for (const e of l.ends) if (e.address) g.own(e.host, e.address);
-        const end = (e: (typeof l.ends)[number]) => g.interfaceEnd(e.host, e.interface, [e.address ? `${e.interface} ${e.address}` : e.interface]);
+        const end = (e: (typeof l.ends)[number]) => g.interfaceEnd(e.host, e.interface, [`${e.host} ${e.interface}${e.address ? ` ${e.address}` : ""}`]);
         if (l.ends.length === 2) {
             const [a, b] = [end(l.ends[0]), end(l.ends[1])];
             g.edge(a.id, b.id, { kind: "link", label: `${l.name}\n${l.subnet}`, tail: a.lines, head: b.lines });
         } else {
-            g.node(`lan/${l.name}`, { kind: "lan", label: l.name, lines: [l.subnet, `LAN of ${l.ends.length}`] });
+            g.node(nodeId.lan(l.name), { kind: "lan", label: l.name, lines: [l.subnet, `LAN of ${l.ends.length}`] });
             for (const e of l.ends) {
                 const x = end(e);
-                g.edge(x.id, `lan/${l.name}`, { kind: "link", tail: x.lines });
+                g.edge(x.id, nodeId.lan(l.name), { kind: "link", tail: x.lines });
             }
         }
     }
@@ -133,7 +142,7 @@ const EDGE_STYLE: Record<EdgeKind, string> = {
 export function toDot(g: GraphBuilder): string {
     const out: string[] = [
         `digraph ${dotString(g.title)} {`,
-        `  graph [compound=true, rankdir=LR, nodesep=0.3, ranksep=0.9, fontname="Helvetica", fontsize=12, label=${dotString(`wanlab lab '${g.title}'`)}, labelloc=t];`,
+        `  graph [compound=true, rankdir=TB, nodesep=0.35, ranksep=0.8, pad=0.3, fontname="Helvetica", fontsize=12, label=${dotString(`wanlab lab '${g.title}'`)}, labelloc=t];`,
         '  node [fontname="Helvetica", fontsize=10];',
         '  edge [fontname="Helvetica", fontsize=9];',
     ];
@@ -159,9 +168,9 @@ export function toDot(g: GraphBuilder): string {
     }
     for (const e of g.edges) {
         const attrs = [EDGE_STYLE[e.kind]];
-        if (e.label) attrs.push(`label=${dotString(e.label)}`);
-        if (e.tail?.length) attrs.push(`taillabel=${dotString(e.tail.join("\n"))}`);
-        if (e.head?.length) attrs.push(`headlabel=${dotString(e.head.join("\n"))}`);
+        // The ends' interfaces in the edge's own label: Graphviz places that one clear of the others.
+        const label = [e.label, ...(e.tail ?? []), ...(e.head ?? [])].filter(Boolean).join("\n");
+        if (label) attrs.push(`label=${dotString(label)}`);
         out.push(`  ${dotString(g.resolve(e.from))} -> ${dotString(g.resolve(e.to))} [${attrs.join(", ")}];`);
     }
     out.push("}");
@@ -201,7 +210,7 @@ export function toMermaid(g: GraphBuilder): string {
     }
     const arrow: Record<EdgeKind, string> = { link: "---", attach: "-.-", tunnel: "-.-", disk: "-.-", migration: "==>" };
     for (const e of g.edges) {
-        const label = [e.tail?.join(" "), e.label, e.head?.join(" ")].filter(Boolean).join(" | ");
+        const label = [e.label, ...(e.tail ?? []), ...(e.head ?? [])].filter(Boolean).join("\n");
         out.push(`  ${id(g.resolve(e.from))} ${arrow[e.kind]}${label ? `|${text(label)}|` : ""} ${id(g.resolve(e.to))}`);
     }
     return out.join("\n") + "\n";

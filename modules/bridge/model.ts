@@ -4,6 +4,7 @@
 import type { ModuleModel } from "../../model/modules";
 import type { CheckContext } from "../../model/context";
 import { inPrefix } from "../../model/address";
+import { nodeId } from "../../model/graph";
 
 export interface BridgeSpec { name: string; host: string; type: "ovs" | "linux"; address?: string }
 
@@ -52,9 +53,9 @@ export const module: ModuleModel = {
     uses: (spec) => spec.bridges.map((b, i) => ({ host: b.host, capability: b.type, pointer: `/bridges/${i}/type` })),
     graph(spec, g) {
         for (const b of spec.bridges) {
-            g.node(`${b.host}/${b.name}`, { kind: "bridge", parent: b.host, label: `${b.name} (${b.type === "ovs" ? "OVS" : "Linux bridge"})`, lines: b.address ? [b.address] : [] });
+            g.node(nodeId.bridge(b.host, b.name), { kind: "bridge", parent: b.host, label: `${b.name} (${b.type === "ovs" ? "OVS" : "Linux bridge"})`, lines: b.address ? [b.address] : [] });
             if (b.address) g.own(b.host, b.address);
         }
-        for (const l of spec.links) for (const e of l.ends) if (e.bridge) g.plug(e.host, e.interface, `${e.host}/${e.bridge}`);
+        for (const l of spec.links) for (const e of l.ends) if (e.bridge) g.plug(e.host, e.interface, nodeId.bridge(e.host, e.bridge));
     },
 };

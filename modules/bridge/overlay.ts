@@ -2,7 +2,7 @@
 // or key per overlay, end points on known hosts and bridges, a local address that is the
 // host's own, and remotes that are addresses of the overlay's other end points.
 import type { CheckContext } from "../../model/context";
-import type { GraphBuilder } from "../../model/graph";
+import { type GraphBuilder, nodeId } from "../../model/graph";
 import type { LabSpec } from "../../model/types";
 import { bridgeRef } from "./model";
 
@@ -52,8 +52,8 @@ export function bridgeType(spec: LabSpec, e: { host: string; bridge: string }): 
 /** An overlay in the topology graph: its ports on their bridges, and one edge per pair of end points that tunnel to each other. */
 export function overlayGraph(g: GraphBuilder, t: Overlay, what: string) {
     for (const e of t.endpoints) {
-        g.node(`${e.host}/${e.interface}`, { kind: "port", parent: e.host, label: `${e.interface} (${what})` });
-        g.edge(`${e.host}/${e.interface}`, `${e.host}/${e.bridge}`, { kind: "attach" });
+        g.node(nodeId.port(e.host, e.interface), { kind: "port", parent: e.host, label: `${e.interface} (${what})` });
+        g.edge(nodeId.port(e.host, e.interface), nodeId.bridge(e.host, e.bridge), { kind: "attach" });
     }
     const seen = new Set<string>();
     for (const e of t.endpoints) {
@@ -62,7 +62,7 @@ export function overlayGraph(g: GraphBuilder, t: Overlay, what: string) {
             const key = peer && [e.host, peer.host].sort().join("|");
             if (!peer || seen.has(key!)) continue;
             seen.add(key!);
-            g.edge(`${e.host}/${e.interface}`, `${peer.host}/${peer.interface}`, { kind: "tunnel", label: `${what} (${t.name})` });
+            g.edge(nodeId.port(e.host, e.interface), nodeId.port(peer.host, peer.interface), { kind: "tunnel", label: `${what} (${t.name})` });
         }
     }
 }

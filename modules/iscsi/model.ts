@@ -3,6 +3,7 @@
 // the format but no platform has it yet.
 import type { ModuleModel } from "../../model/modules";
 import type { SecretRef } from "../../model/types";
+import { nodeId } from "../../model/graph";
 
 export interface IscsiStorageSpec {
     name: string; host: string; type: "iscsi"; implementation: "tgt" | "lio";
@@ -51,7 +52,7 @@ export const module: ModuleModel = {
     },
     graph(spec, g) {
         for (const st of spec.storage.filter(isIscsi)) {
-            g.node(`storage/${st.name}`, { kind: "storage", parent: st.host, label: `${st.name}: iSCSI ${st.implementation}`, lines: [`${st.portal}:3260`, st.iqn, `${st.sizeMiB} MiB${st.chap ? ", CHAP" : ""}`] });
+            g.node(nodeId.storage(st.name), { kind: "storage", parent: st.host, label: `${st.name}: iSCSI ${st.implementation}`, lines: [`${st.portal}:3260`, st.iqn, `${st.sizeMiB} MiB${st.chap ? ", CHAP" : ""}`] });
         }
     },
 };

@@ -4,6 +4,7 @@
 import type { ModuleModel } from "../../model/modules";
 import { inPrefix } from "../../model/address";
 import { bridgeRef } from "../bridge/model";
+import { nodeId } from "../../model/graph";
 
 export type Accel = "auto" | "kvm" | "tcg";
 export interface VmInterface { bridge: string; mac: string; address?: string; gateway?: string; mtu: number }
@@ -71,15 +72,15 @@ export const module: ModuleModel = {
     graph(spec, g) {
         for (const vm of spec.vms) {
             const nic = vm.interfaces[0];
-            g.node(`vm/${vm.name}`, {
+            g.node(nodeId.vm(vm.name), {
                 kind: "vm", parent: vm.host, label: `VM ${vm.name}`,
                 lines: [`${vm.memoryMiB} MiB, ${vm.vcpus} vCPU`, ...(nic?.address ? [nic.address] : []), `disk on ${vm.disk.storage}`],
             });
-            for (const n of vm.interfaces) g.edge(`vm/${vm.name}`, `${vm.host}/${n.bridge}`, { kind: "attach", label: n.mac });
+            for (const n of vm.interfaces) g.edge(nodeId.vm(vm.name), nodeId.bridge(vm.host, n.bridge), { kind: "attach", label: n.mac });
         }
         // Every hypervisor can run every VM, so each opens the storage its disks are on.
         for (const st of new Set(spec.vms.map((vm) => vm.disk.storage))) {
-            for (const h of hypervisorHosts(spec)) g.edge(h.name, `storage/${st}`, { kind: "disk", label: "disk" });
+            for (const h of hypervisorHosts(spec)) g.edge(h.name, nodeId.storage(st), { kind: "disk", label: "disk" });
         }
     },
 };

@@ -75,7 +75,7 @@ export const module: ModuleModel = {
     graph(spec, g) {
         const m = spec.migration;
         if (!m) return;
-        g.edge(m.from, m.to, { kind: "migration", label: `live migration of ${m.vm} (probe from ${m.probe.from}, every ${m.probe.intervalMs} ms)` });
+        g.edge(m.from, m.to, { kind: "migration", label: `live migration of ${m.vm}\nprobe from ${m.probe.from} every ${m.probe.intervalMs} ms` });
     },
 };
 

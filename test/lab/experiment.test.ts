@@ -12,6 +12,7 @@ import * as path from "node:path";
 import { spawn, ChildProcess } from "node:child_process";
 import * as yaml from "js-yaml";
 import { daemonPids, Engine, residue, ROOT, sh, stackConfigFile, tmpEntries } from "./harness";
+import { ink, rasterise } from "../ink";
 import { loadPlan } from "../../model/plan";
 import { ResultStore, readCsv, RunRow } from "../../analysis/results";
 import { describe as stats } from "../../analysis/stats";
@@ -169,20 +170,19 @@ describe("experiment runner: the smoke plan end to end, interrupted and resumed"
             assert.ok(line!.includes(`| ${s.halfWidth.toFixed(1)} | ${s.relHalfWidthPct.toFixed(2)} |`), line);
         }
         assert.match(md, /paired differences/);
-        const { Resvg } = await import("@resvg/resvg-js");
         for (const f of ["downtime-vs-vmMemoryMiB.svg", "libvirt-downtime-vs-vmMemoryMiB.svg", "total-time-vs-vmMemoryMiB.svg"]) {
             const svg = fs.readFileSync(path.join(results, f), "utf8");
             assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"[\s\S]*<\/svg>$/);
-            const img = new Resvg(svg).render();
+            const img = rasterise(svg);
             assert.ok(img.width > 300 && img.height > 200, `${f}: ${img.width}x${img.height}`);
             // Drawn, not blank: a share of the pixels is ink (axes, line, error bars, text).
-            const px = img.pixels;
-            let ink = 0;
-            for (let i = 0; i < px.length; i += 4) if (px[i] < 200 || px[i + 1] < 200 || px[i + 2] < 200) ink++;
-            assert.ok(ink > 2000, `${f}: ${ink} dark pixels`);
+            const dark = ink(svg);
+            assert.ok(dark > 2000, `${f}: ${dark} dark pixels`);
         }
         const html = fs.readFileSync(path.join(results, "report.html"), "utf8");
-        assert.equal(html.match(/<svg /g)?.length, 3);
+        // The three figures, and the drawing of the plan's lab (topology.svg).
+        assert.equal(html.match(/<svg /g)?.length, 4);
+        assert.ok(ink(fs.readFileSync(path.join(results, "topology.svg"), "utf8")) > 2000, "the lab's drawing");
         assert.match(html, /^<!doctype html>[\s\S]*<\/html>\n$/);
     });
 
