@@ -6,7 +6,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { stringify } from "csv-stringify/sync";
 import { parse } from "csv-parse/sync";
-import type { MigrationRecord } from "../modules/migration/migration";
+import type { MigrationRecord } from "../modules/migration/record";
 import type { Cell, Parameter, Plan } from "../model/plan";
 
 export interface RunRow {

@@ -1,7 +1,7 @@
 // The experiment runner: a plan's cells, each migrated until it has its repetitions,
 // through Pulumi's Automation API on the stack the plan names. Per cell it sets the
 // cell's configuration and runs `up` (a new VM memory replaces the VM; a new profile
-// changes the router's NetEm); per repetition it sets the next migration run, in the
+// changes the router's WAN emulation); per repetition it sets the next migration run, in the
 // direction that moves the VM from where it is, and runs `up` again.
 //
 // Nothing is lost or repeated: each row is flushed as its run completes, a run under way
@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import type { MigrationRecord } from "../modules/migration/migration";
+import type { MigrationRecord } from "../modules/migration/record";
 import { engineEnv, ROOT } from "./engine";
 import { Cell, cells, Plan, PARAMETERS } from "../model/plan";
 import { measured, ResultStore, RunRow, rowFromRecord } from "../analysis/results";

@@ -81,7 +81,7 @@ rm -f "$BIN/pulumi-resource-command"   # an older bootstrap put it on PATH
 
 # --- Images ---------------------------------------------------------------------------
 # From Debian packages, cached in .cache/images: the small Linux guest that migrates, and
-# the router appliance (a kernel with NetEm, GRE, IPv6 tunnels, OVS; iproute2, sshd).
+# the router appliance (a kernel with WAN emulation, GRE, IPv6 tunnels, OVS; iproute2, sshd).
 [ -n "$(apt-cache depends linux-image-amd64 2>/dev/null)" ] || apt-get update -qq >&2
 bash scripts/image.sh guest
 bash scripts/image.sh router

@@ -6,7 +6,7 @@
 # shared libraries they need. Cached in .cache/images/<name>; rebuilt only when the
 # kernel package or the image's description changes.
 #   scripts/image.sh guest    ->  .cache/images/guest/{vmlinuz,initrd.img}
-#   scripts/image.sh router   ->  the router appliance (iproute2, tc/NetEm, sshd)
+#   scripts/image.sh router   ->  the router appliance (iproute2 with tc, sshd)
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 NAME=${1:?usage: image.sh NAME}

@@ -1,10 +1,11 @@
 // An appliance: a lab host whose kernel is a VM's. The lab boots the router image
-// (scripts/image.sh router: a stock Debian kernel with NetEm, GRE, IPv6 tunnels, OVS;
-// iproute2; sshd) under QEMU inside an emulated host's namespaces (its "shell"), plugs
-// the VM's NICs into the lab's links through taps and bridges there, and then reaches
-// it over SSH, exactly as it reaches a real machine. The SSH port is forwarded from
-// 127.0.0.1 of this machine into the shell's loopback; the VM's management NIC is QEMU's
-// user network with restrict=on, so the VM itself reaches nothing through it.
+// (scripts/image.sh router: a stock Debian kernel with the queueing disciplines, GRE,
+// IPv6 tunnels and OVS this machine may lack; iproute2; sshd) under QEMU inside an
+// emulated host's namespaces (its "shell"), plugs the VM's NICs into the lab's links
+// through taps and bridges there, and then reaches it over SSH, exactly as it reaches a
+// real machine. The SSH port is forwarded from 127.0.0.1 of this machine into the
+// shell's loopback; the VM's management NIC is QEMU's user network with restrict=on, so
+// the VM itself reaches nothing through it.
 import * as crypto from "node:crypto";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostSpec } from "../../model/types";

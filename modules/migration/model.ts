@@ -20,6 +20,9 @@ declare module "../../model/types" {
 
 export type Direction = "forward" | "back";
 
+/** A run's record (computed from migrate.sh's output: record.ts). */
+export type { MigrationRecord } from "./record";
+
 export const module: ModuleModel = {
     name: "migration",
     phase: "experiment",

@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { daemonPids, Engine, residue, ROOT, sh } from "./harness";
-import type { MigrationRecord } from "../../modules/migration/migration";
+import type { MigrationRecord } from "../../modules/migration/record";
 
 const STACK = "t-lwan";
 

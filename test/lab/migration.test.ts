@@ -13,7 +13,7 @@ import { daemonPids, Engine, residue, ROOT, sh, tmpEntries } from "./harness";
 import { probeThisMachine } from "../../modules/libvirt/accel";
 import { GUEST_IMAGE } from "../../modules/libvirt/vm";
 import { PRIVATE_DIRS } from "../../components/host/emulated";
-import type { MigrationRecord } from "../../modules/migration/migration";
+import type { MigrationRecord } from "../../modules/migration/record";
 
 const STACK = "t-local";
 const RUN = `/run/wanlab/${STACK}`;
