@@ -26,8 +26,9 @@ verdict() {
   reason=$(printf '%s' "$2" | tr -d '\042\134' | tr '\n\t' '  ')
   mkdir -p "$CACHE_DIR"
   printf '{"accel":"%s","ok":%s,"reason":"%s","cached":false,"boot":"%s","kernel":"%s","qemu":"%s","cpu":"%s","probedAt":"%s"}\n' \
-    "$ACCEL" "$1" "$reason" "$boot" "$kernel" "$(printf '%s' "$qemu" | tr -d '\042\134')" "$CPU_MODEL" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$file.tmp"
-  mv "$file.tmp" "$file"
+    "$ACCEL" "$1" "$reason" "$boot" "$kernel" "$(printf '%s' "$qemu" | tr -d '\042\134')" "$CPU_MODEL" "$(date -u +%Y-%m-%dT%H:%M:%SZ)" > "$file.$$"
+  # Two probes may run at once (two labs, two hosts of one machine): each writes its own file.
+  mv -f "$file.$$" "$file"
   cat "$file"
   [ "${3:-}" != nocache ] || rm -f "$file"
   exit 0
