@@ -117,6 +117,7 @@ describe("ssh transport against OpenSSH servers in emulated hosts", () => {
         fs.writeFileSync(file, JSON.stringify(doc));
         const cache = "/root/.cache/wanlab/kvm-probe";
         const cachedBefore = new Set(fs.existsSync(cache) ? fs.readdirSync(cache) : []);
+        const madeCacheDir = !fs.existsSync("/root/.cache/wanlab");
         engine.initStack(KVM_STACK, file);
         engine.ok(["config", "set", "--secret", "--stack", KVM_STACK, "labKey", "--", keyText]);
         try {
@@ -133,6 +134,7 @@ describe("ssh transport against OpenSSH servers in emulated hosts", () => {
         } finally {
             // The ssh hosts' machine cache is this machine's home: remove what this test made there.
             for (const f of fs.existsSync(cache) ? fs.readdirSync(cache) : []) if (!cachedBefore.has(f)) fs.rmSync(path.join(cache, f));
+            if (madeCacheDir) fs.rmSync("/root/.cache/wanlab", { recursive: true, force: true });
         }
     });
 
