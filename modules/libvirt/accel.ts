@@ -3,6 +3,8 @@
 // and waits for it to reach its init (once per boot, cached). `/dev/kvm` alone proves
 // nothing: on some machines it exists and a guest spins without printing a line.
 import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 import { shellScript } from "../../lib/scripts";
 import type { Accel } from "./model";
@@ -51,12 +53,31 @@ export function probeScript(): string {
 
 const local = new Map<string, ProbeResult>();
 
-/** Run the probe on this machine (for its emulated hosts), once per program and per boot. */
-export function probeThisMachine(kernel: string, initrd: string, opts: { cacheDir?: string; timeoutS?: number; accel?: string } = {}): ProbeResult {
+/** Whether this boot's verdict is in the cache already (the probe then answers at once). */
+function cachedThisBoot(cacheDir: string, accel: string): boolean {
+    try {
+        const boot = fs.readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim();
+        return fs.readdirSync(cacheDir).some((f) => {
+            if (!f.startsWith(`${accel}-`)) return false;
+            const r = JSON.parse(fs.readFileSync(path.join(cacheDir, f), "utf8"));
+            return r.boot === boot && r.kernel === os.release() && r.cpu === VM_CPU_MODEL;
+        });
+    } catch {
+        return false;
+    }
+}
+
+/**
+ * Run the probe on this machine (for its emulated hosts), once per program and per boot.
+ * onSlow: told before a probe that may take the whole timeout (no verdict this boot yet).
+ */
+export function probeThisMachine(kernel: string, initrd: string,
+    opts: { cacheDir?: string; timeoutS?: number; accel?: string; onSlow?: (timeoutS: number) => void } = {}): ProbeResult {
     const key = [kernel, initrd, opts.cacheDir, opts.accel].join("|");
     const known = local.get(key);
     if (known) return known;
     const timeoutS = opts.timeoutS ?? PROBE_TIMEOUT_S;
+    if (!cachedThisBoot(opts.cacheDir ?? LOCAL_PROBE_CACHE, opts.accel ?? "kvm")) opts.onSlow?.(timeoutS);
     const r = spawnSync("sh", ["-c", probeScript()], {
         encoding: "utf8",
         timeout: (timeoutS + 30) * 1000,

@@ -46,8 +46,10 @@ export const stage: Stage = {
             } else if (probeRuns(lab, h) === "program") {
                 const img = probeImage(lab.spec, h.name);
                 const probe = (lab.probes.kvm as typeof probeThisMachine | undefined) ?? probeThisMachine;
-                if (probe === probeThisMachine) pulumi.log.info(`probing whether KVM runs a guest on this machine (once per boot, at most ${PROBE_TIMEOUT_S} s)`);
-                lab.provide("accel", h.name, decideAccel(h.name, h.accel, probe(img.kernel, img.initrd)));
+                const verdict = probe(img.kernel, img.initrd, {
+                    onSlow: (t) => pulumi.log.info(`checking whether KVM runs a guest on this machine: once per boot, at most ${t} s`),
+                });
+                lab.provide("accel", h.name, decideAccel(h.name, h.accel, verdict));
             }
         }
     },
