@@ -8,6 +8,7 @@
 // and review the diff of test/golden/.
 import { before, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
+import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -75,7 +76,12 @@ function describeCommand(r: Registered): string {
         for (const k of Object.keys(e).sort()) out.push(`  ${k}=${show(e[k])}`);
     }
     const triggers = field("triggers");
-    if (triggers) out.push(`triggers: ${show(triggers.value)}`);
+    if (triggers) {
+        // A digest of the stdin (the VM's domain XML) depends on the clone's path: name it.
+        const stdin = field("stdin")?.value;
+        const digest = typeof stdin === "string" ? crypto.createHash("sha256").update(stdin).digest("hex").slice(0, 16) : undefined;
+        out.push(`triggers: ${show((triggers.value as unknown[]).map((t) => (t === digest ? "<digest of stdin>" : t)))}`);
+    }
     for (const k of ["remotePath", "source"]) {
         const f = field(k);
         if (f) out.push(`${k}: ${show(f.value)}`);
