@@ -57,12 +57,6 @@ export function configKeys(): ConfigKey[] {
     return out;
 }
 
-export function configKeyNamed(key: string): ConfigKey {
-    const k = configKeys().find((c) => c.key === key);
-    if (!k) throw new Error(`no configuration key ${configKey(key)}`);
-    return k;
-}
-
 /** The run-time settings from the stack's configuration (get(key) returns wanlab:<key>'s raw value, or undefined). */
 export function parseSettings(get: (key: string) => string | undefined): { settings: Settings; errors: string[] } {
     const settings: Settings = {};

@@ -91,12 +91,6 @@ export function modules(): LoadedModule[] {
     return cache;
 }
 
-export function moduleNamed(name: string): LoadedModule {
-    const m = modules().find((x) => x.name === name);
-    if (!m) throw new Error(`no module '${name}' under ${MODULES_DIR}`);
-    return m;
-}
-
 /** Phase order; within a phase a stable topological order by `after`, else by name. */
 function order(all: LoadedModule[]): LoadedModule[] {
     const out: LoadedModule[] = [];

@@ -10,8 +10,14 @@ import { modules, type LoadedModule } from "./modules";
 
 export const ROOT_SCHEMA = path.join(__dirname, "..", "stacks", "schema.json");
 
+let composed: any;
+
 /** The whole schema: the root plus each module's sections, definitions, extensions and variants. */
-export function composedSchema(all: LoadedModule[] = modules()): any {
+export function composedSchema(): any {
+    return (composed ??= compose(modules()));
+}
+
+function compose(all: LoadedModule[]): any {
     const schema = JSON.parse(fs.readFileSync(ROOT_SCHEMA, "utf8"));
     const variants = new Map<string, { discriminator: string; description?: string; values: string[]; branches: object[] }>();
     const owner = new Map<string, string>();
