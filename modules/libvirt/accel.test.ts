@@ -27,7 +27,16 @@ describe("the accelerator decision", () => {
         assert.deepEqual(decideAccel("h", "auto", SPINS), { accel: "tcg", reason: `KVM did not run a guest (${SPINS.reason})` });
         const aborted = decideAccel("h", "auto", ABORTS);
         assert.ok("accel" in aborted && aborted.accel === "tcg");
-        assert.match((aborted as any).reason, /failed to set MSR 0x10a.*probed 2026-12-01T08:00:00Z this boot/);
+        assert.match((aborted as any).reason, /failed to set MSR 0x10a/);
+    });
+
+    it("the same verdict, fresh or from the cache, is the same reason (a preflight that says it does not change between ups)", () => {
+        for (const requested of ["auto", "kvm"] as const) {
+            for (const p of [WORKS, SPINS]) {
+                const cached = { ...p, cached: true, probedAt: "2026-12-01T08:00:00Z" };
+                assert.deepEqual(decideAccel("h", requested, cached), decideAccel("h", requested, { ...p, cached: false }));
+            }
+        }
     });
 
     it("kvm where the probe failed is an error that names the host and what failed, and suggests tcg or auto", () => {

@@ -39,12 +39,13 @@ export function parseProbe(output: string): ProbeResult {
 export function decideAccel(host: string, requested: Accel, probe: ProbeResult | undefined): Decision {
     if (requested === "tcg") return { accel: "tcg", reason: "accel: tcg in the stack file" };
     if (!probe) return { error: `no KVM probe ran on host '${host}', so accel ${requested} cannot be decided` };
-    const when = probe.cached ? `, probed ${probe.probedAt ?? "earlier"} this boot` : "";
-    if (probe.ok) return { accel: "kvm", reason: `KVM ran a guest (${probe.reason}${when})` };
+    // Not when it was probed, nor whether from the cache: the preflight that prints it would
+    // change between the first `up` and the next, and a second `up` must change nothing.
+    if (probe.ok) return { accel: "kvm", reason: `KVM ran a guest (${probe.reason})` };
     if (requested === "kvm") {
-        return { error: `a KVM that runs guests (host '${host}' has accel: kvm), but KVM did not run a guest there: ${probe.reason}${when}. Use accel: tcg (emulation), or auto to take KVM only where it works` };
+        return { error: `a KVM that runs guests (host '${host}' has accel: kvm), but KVM did not run a guest there: ${probe.reason}. Use accel: tcg (emulation), or auto to take KVM only where it works` };
     }
-    return { accel: "tcg", reason: `KVM did not run a guest (${probe.reason}${when})` };
+    return { accel: "tcg", reason: `KVM did not run a guest (${probe.reason})` };
 }
 
 export function probeScript(): string {
