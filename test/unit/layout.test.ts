@@ -71,6 +71,13 @@ describe("the module layout", () => {
         assert.ok(modelFiles.size > 15, [...modelFiles].join(", "));
     });
 
+    it("the shipped stack configurations hold no secret, and no encryption salt (a lab's own go into the working copy only)", () => {
+        const tracked = require("node:child_process").execFileSync("git", ["ls-files", "Pulumi.*.yaml"], { cwd: ROOT, encoding: "utf8" }).split("\n").filter(Boolean);
+        assert.ok(tracked.includes("Pulumi.local.yaml"), tracked.join(", "));
+        const leaks = tracked.filter((f: string) => /secure:|encryptionsalt:/.test(require("node:child_process").execFileSync("git", ["show", `HEAD:${f}`], { cwd: ROOT, encoding: "utf8" })));
+        assert.deepEqual(leaks, []);
+    });
+
     it("configuration keys are spelled in one place (model/config.ts)", () => {
         const spelled = ["index.ts", "components", "model", "modules", "runner", "analysis", "scripts"].flatMap(files)
             .filter((f) => f.endsWith(".ts") && !f.endsWith(".test.ts") && f !== path.join("model", "config.ts"))
