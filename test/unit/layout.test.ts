@@ -3,6 +3,7 @@
 // folder alone; the layers import only downwards (the model has no Pulumi import).
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as path from "node:path";
 
@@ -72,9 +73,10 @@ describe("the module layout", () => {
     });
 
     it("the shipped stack configurations hold no secret, and no encryption salt (a lab's own go into the working copy only)", () => {
-        const tracked = require("node:child_process").execFileSync("git", ["ls-files", "Pulumi.*.yaml"], { cwd: ROOT, encoding: "utf8" }).split("\n").filter(Boolean);
+        const git = (...args: string[]) => execFileSync("git", args, { cwd: ROOT, encoding: "utf8" });
+        const tracked = git("ls-files", "Pulumi.*.yaml").split("\n").filter(Boolean);
         assert.ok(tracked.includes("Pulumi.local.yaml"), tracked.join(", "));
-        const leaks = tracked.filter((f: string) => /secure:|encryptionsalt:/.test(require("node:child_process").execFileSync("git", ["show", `HEAD:${f}`], { cwd: ROOT, encoding: "utf8" })));
+        const leaks = tracked.filter((f) => /secure:|encryptionsalt:/.test(git("show", `HEAD:${f}`)));
         assert.deepEqual(leaks, []);
     });
 
