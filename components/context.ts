@@ -1,6 +1,7 @@
 // What the Lab hands each module's stage: the validated spec, the hosts, the components
 // earlier phases built (to depend on them, not on lists of their children), registries
 // through which modules find each other's components, and the stack outputs they add.
+import { pushTo } from "../lib/maps";
 import * as pulumi from "@pulumi/pulumi";
 import type { LabSpec } from "../model/types";
 import type { Phase } from "../model/modules";
@@ -36,7 +37,7 @@ export class LabContext {
 
     /** A component built in a phase: later stages may depend on it. */
     add(phase: Built, ...components: pulumi.Resource[]) {
-        this.built.set(phase, [...(this.built.get(phase) ?? []), ...components]);
+        pushTo(this.built, phase, ...components);
     }
 
     /** The components these phases built, in the order they were added. */
@@ -46,7 +47,7 @@ export class LabContext {
 
     /** What gives a host its addresses (its links' ends, an addressed bridge): routes wait for these. */
     addUnderlay(host: string, ...rs: pulumi.Resource[]) {
-        this.underlays.set(host, [...(this.underlays.get(host) ?? []), ...rs]);
+        pushTo(this.underlays, host, ...rs);
     }
 
     underlay(host: string): pulumi.Resource[] {

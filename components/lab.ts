@@ -3,6 +3,7 @@
 // (model/modules.ts PHASES: network, routing, wan, storage, compute, validation,
 // experiment). Every host waits for every preflight, so a missing feature anywhere
 // changes nothing anywhere. The Lab names no module: it finds them in modules/.
+import { pushTo } from "../lib/maps";
 import * as pulumi from "@pulumi/pulumi";
 import type { LabSpec } from "../model/types";
 import { applySettings, type Settings } from "../model/config";
@@ -50,7 +51,7 @@ export class Lab extends pulumi.ComponentResource {
         // Every host waits for every preflight and every check across hosts.
         const preflights = [...Object.values(lab.preflights), ...all.flatMap(({ stage }) => stage.gates?.(lab) ?? [])];
         const interfaces = new Map<string, string[]>();
-        for (const l of spec.links) for (const e of l.ends) interfaces.set(e.host, [...(interfaces.get(e.host) ?? []), e.interface]);
+        for (const l of spec.links) for (const e of l.ends) pushTo(interfaces, e.host, e.interface);
         for (const h of spec.hosts) {
             lab.hosts[h.name] = createHost({ spec: h, stack: args.stack, preflights, interfaces: interfaces.get(h.name) ?? [] }, lab.child);
         }

@@ -1,6 +1,7 @@
 // What semantic checks share: the errors found so far, the hosts, and the lab's claims on
 // names, interfaces and addresses, so that each module checks its own part against the
 // whole. Every lookup is a map: a check is linear in the size of the stack file.
+import { pushTo } from "../lib/maps";
 import type { HostSpec, LabSpec, SpecError } from "./types";
 import { hostPart, inPrefix } from "./address";
 
@@ -65,9 +66,7 @@ export class CheckContext {
 
     /** The host has this interface address (a.b.c.d/n): it is attached to that subnet. */
     attach(host: string, ifaddr: string) {
-        const list = this.attachedTo.get(host);
-        if (list) list.push(ifaddr);
-        else this.attachedTo.set(host, [ifaddr]);
+        pushTo(this.attachedTo, host, ifaddr);
         const ip = hostPart(ifaddr);
         if (!this.ownerOfIp.has(ip)) this.ownerOfIp.set(ip, host);
     }

@@ -120,6 +120,9 @@ export function labGraph(spec: LabSpec): GraphBuilder {
     return g;
 }
 
+/** An edge's label, then the lines of its two ends (interfaces, what a module says of them). */
+const edgeLabel = (e: GraphEdge) => [e.label, ...(e.tail ?? []), ...(e.head ?? [])].filter(Boolean).join("\n");
+
 const dotString = (s: string) => `"${s.replace(/\\/g, "\\\\").replace(/"/g, '\\"').replace(/\n/g, "\\n")}"`;
 
 const NODE_STYLE: Record<NodeKind, string> = {
@@ -169,7 +172,7 @@ export function toDot(g: GraphBuilder): string {
     for (const e of g.edges) {
         const attrs = [EDGE_STYLE[e.kind]];
         // The ends' interfaces in the edge's own label: Graphviz places that one clear of the others.
-        const label = [e.label, ...(e.tail ?? []), ...(e.head ?? [])].filter(Boolean).join("\n");
+        const label = edgeLabel(e);
         if (label) attrs.push(`label=${dotString(label)}`);
         out.push(`  ${dotString(g.resolve(e.from))} -> ${dotString(g.resolve(e.to))} [${attrs.join(", ")}];`);
     }
@@ -210,7 +213,7 @@ export function toMermaid(g: GraphBuilder): string {
     }
     const arrow: Record<EdgeKind, string> = { link: "---", attach: "-.-", tunnel: "-.-", disk: "-.-", migration: "==>" };
     for (const e of g.edges) {
-        const label = [e.label, ...(e.tail ?? []), ...(e.head ?? [])].filter(Boolean).join("\n");
+        const label = edgeLabel(e);
         out.push(`  ${id(g.resolve(e.from))} ${arrow[e.kind]}${label ? `|${text(label)}|` : ""} ${id(g.resolve(e.to))}`);
     }
     return out.join("\n") + "\n";

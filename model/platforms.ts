@@ -2,6 +2,7 @@
 // device feature matrices): which modules a platform supports, what each capability needs
 // on the machine, and how it is done there. Preflight requirements, "not supported on this
 // platform" errors and "not built yet" refusals all come from these files.
+import { pushTo } from "../lib/maps";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
@@ -85,9 +86,7 @@ export function usesOn(spec: LabSpec, host: HostSpec): { module: string; use: Us
         byHost = new Map();
         for (const m of modules()) {
             for (const use of m.uses?.(spec) ?? []) {
-                const list = byHost.get(use.host) ?? [];
-                list.push({ module: m.name, use });
-                byHost.set(use.host, list);
+                pushTo(byHost, use.host, { module: m.name, use });
             }
         }
         usesCache.set(spec, byHost);

@@ -1,6 +1,7 @@
 // Bridges on hosts: Open vSwitch (the hypervisors, as in the studies) or Linux bridges
 // (the router's overlay gateway). A bridge may carry the host's address; a link end may
 // be plugged into one instead of being addressed.
+import { pushTo } from "../../lib/maps";
 import type { ModuleModel } from "../../model/modules";
 import type { CheckContext } from "../../model/context";
 import { inPrefix } from "../../model/address";
@@ -37,8 +38,7 @@ export const module: ModuleModel = {
             if (e.address && e.bridge) ctx.err(ep, "give an end either an address or a bridge, not both");
             if (!e.bridge) return;
             bridgeRef(ctx, `${ep}/bridge`, e.host, e.bridge);
-            const key = `${e.host}/${e.bridge}`;
-            uplinksOf.set(key, [...(uplinksOf.get(key) ?? []), l.subnet]);
+            pushTo(uplinksOf, `${e.host}/${e.bridge}`, l.subnet);
         }));
         spec.bridges.forEach((b, i) => {
             if (!b.address) return;
