@@ -8,6 +8,7 @@ import type { HostSpec } from "../../model/types";
 import { features } from "../../model/features";
 import type { Requirements } from "../../model/platforms";
 import { quote, script } from "../../lib/shell";
+import type { CommandArgs } from "./host";
 import { localCommand } from "./local";
 import { sshConnection } from "./ssh";
 
@@ -41,7 +42,7 @@ export function preflight(spec: HostSpec, req: Requirements, lines: string[], op
 }
 
 /** A check that runs on a host before the host component exists (a preflight, a gate): here for emulated hosts, over SSH else. */
-export function hostCheck(spec: HostSpec, what: string, args: { create: pulumi.Input<string>; triggers?: pulumi.Input<any[]>; environment?: pulumi.Input<Record<string, pulumi.Input<string>>> },
+export function hostCheck(spec: HostSpec, what: string, args: Pick<CommandArgs, "create" | "triggers" | "environment">,
     opts: pulumi.CustomResourceOptions): command.local.Command | command.remote.Command {
     const name = `${spec.name}-${what}`;
     if (spec.transport === "emulated") return localCommand(name, args, opts);

@@ -4,6 +4,7 @@
 import type { ModuleModel } from "../../model/modules";
 import type { SecretRef } from "../../model/types";
 import { nodeId } from "../../model/graph";
+import { hypervisorHosts } from "../libvirt/model";
 
 export interface IscsiStorageSpec {
     name: string; host: string; type: "iscsi"; implementation: "tgt" | "lio";
@@ -47,7 +48,7 @@ export const module: ModuleModel = {
     uses(spec) {
         const targets = spec.storage.flatMap((st, i) => (isIscsi(st) ? [{ host: st.host, capability: st.implementation, pointer: `/storage/${i}/implementation` }] : []));
         const used = spec.vms.some((vm) => spec.storage.find((s) => s.name === vm.disk.storage)?.type === "iscsi");
-        const initiators = used ? spec.hosts.flatMap((h) => (h.roles.includes("hypervisor") ? [{ host: h.name, capability: "initiator", pointer: "/vms" }] : [])) : [];
+        const initiators = used ? hypervisorHosts(spec).map((h) => ({ host: h.name, capability: "initiator", pointer: "/vms" })) : [];
         return [...targets, ...initiators];
     },
     graph(spec, g) {

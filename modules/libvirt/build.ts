@@ -10,7 +10,7 @@ import type { HostSpec } from "../../model/types";
 import { quote } from "../../lib/shell";
 import type { OpenVSwitch } from "../bridge/ovs";
 import type { DiskBackend } from "./disk";
-import { hypervisorHosts, type VmSpec } from "./model";
+import { hypervisorHosts, runsLibvirt, type VmSpec } from "./model";
 import { decideAccel, type Decision, parseProbe, PROBE_TIMEOUT_S, probeScript, probeThisMachine, VM_CPU_MODEL } from "./accel";
 import { Hypervisor } from "./hypervisor";
 import { GUEST_IMAGE, VirtualMachine } from "./vm";
@@ -55,7 +55,7 @@ export const stage: Stage = {
     },
 
     preflight(lab, h) {
-        if (!lab.spec.vms.length || !h.roles.includes("hypervisor")) return [];
+        if (!runsLibvirt(lab.spec, h)) return [];
         const d = decidedNow(lab, h.name);
         if (d) return "error" in d ? [`add ${quote(d.error)}`] : [`echo "$HOST: "${quote(`accelerator ${d.accel}: ${d.reason}`)}`];
         // The same probe as on this machine, on the host; its verdict comes back in the output.

@@ -19,9 +19,14 @@ declare module "../../model/types" {
     interface HostSpec { accel: Accel }
 }
 
-/** The hosts that run libvirtd: every hypervisor, once the lab has a VM. */
+/** Whether a host runs libvirtd: every hypervisor does, once the lab has a VM. */
+export function runsLibvirt(spec: { vms: VmSpec[] }, h: { roles: string[] }): boolean {
+    return spec.vms.length > 0 && h.roles.includes("hypervisor");
+}
+
+/** The hosts that run libvirtd. */
 export function hypervisorHosts<H extends { roles: string[] }>(spec: { hosts: H[]; vms: VmSpec[] }): H[] {
-    return spec.vms.length ? spec.hosts.filter((h) => h.roles.includes("hypervisor")) : [];
+    return spec.hosts.filter((h) => runsLibvirt(spec, h));
 }
 
 export const module: ModuleModel = {
@@ -62,7 +67,7 @@ export const module: ModuleModel = {
         });
     },
     uses: (spec) => spec.hosts.flatMap((h, i) => {
-        if (!spec.vms.length || !h.roles.includes("hypervisor")) return [];
+        if (!runsLibvirt(spec, h)) return [];
         const at = `/hosts/${i}`;
         return [
             { host: h.name, capability: "hypervisor", pointer: `${at}/roles` },
