@@ -14,10 +14,12 @@ log() { printf '[bootstrap] %s\n' "$*" >&2; }
 # the ssh transport test (openssh), checksum offload (ethtool), Open vSwitch, libvirt with
 # QEMU and its userspace iSCSI driver, the tgt iSCSI target, socat (the appliances' SSH
 # forwarder), iperf3, FRR (copied into the router appliance's image), what the images
-# are built with (cpio, gzip), and shellcheck, which npm test runs on every script.
+# are built with (cpio, gzip), shellcheck, which npm test runs on every script, and
+# busybox-static and bc, which the hand-written baseline lab (bench/manual-lab.sh) uses.
 DEB_PACKAGES=(iproute2 iputils-ping util-linux procps ethtool openssh-server openssh-client kmod frr
   openvswitch-switch libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-  qemu-system-x86 qemu-block-extra qemu-utils tgt cpio gzip gawk socat iperf3 shellcheck)
+  qemu-system-x86 qemu-block-extra qemu-utils tgt cpio gzip gawk socat iperf3 shellcheck
+  busybox-static bc)
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
