@@ -6,7 +6,7 @@
 import { pushTo } from "../lib/maps";
 import * as pulumi from "@pulumi/pulumi";
 import type { LabSpec } from "../model/types";
-import { applySettings, type Settings } from "../model/config";
+import { applySettings, missingSecrets, type Settings } from "../model/config";
 import { notBuilt, platformErrors, requirementsFor } from "../model/platforms";
 import { LabContext } from "./context";
 import { stages } from "./stages";
@@ -30,7 +30,7 @@ export class Lab extends pulumi.ComponentResource {
     readonly outputs: Record<string, unknown>;
 
     constructor(name: string, args: LabArgs, opts?: pulumi.ComponentResourceOptions) {
-        super("wanlab:Lab", name, {}, opts);
+        // Everything the lab needs is checked before the Lab itself is registered.
         const settings = args.settings ?? {};
         // A copy: settings change this lab, not the caller's spec.
         const spec = applySettings(structuredClone(args.spec), settings);
@@ -40,6 +40,10 @@ export class Lab extends pulumi.ComponentResource {
         }
         const unsupported = platformErrors(spec);
         if (unsupported.length) throw new pulumi.RunError(unsupported.map((e) => `${e.pointer}: ${e.reason}`).join("\n"));
+        const config = new pulumi.Config();
+        const unset = missingSecrets(spec, (key) => (config.getSecret(key) === undefined ? undefined : "set"));
+        if (unset.length) throw new pulumi.RunError(`the stack's configuration lacks what the stack file needs:\n${unset.join("\n")}`);
+        super("wanlab:Lab", name, {}, opts);
 
         const lab = (this.context = new LabContext(this, spec, args.stack, settings, args.probes ?? {}));
         const all = stages();

@@ -4,6 +4,7 @@
 import type { LabSpec } from "./types";
 import { hostPart, inPrefix, isNetworkPrefix, isReservedInPrefix, overlappingPairs } from "./address";
 import { CheckContext } from "./context";
+import { hostNode } from "./network";
 
 export function coreErrors(spec: LabSpec, ctx: CheckContext) {
     ctx.unique("sites", spec.sites);
@@ -21,6 +22,7 @@ export function coreErrors(spec: LabSpec, ctx: CheckContext) {
     const overlaps = overlappingPairs(spec.links.map((l) => l.subnet));
     spec.links.forEach((l, i) => {
         const at = `/links/${i}`;
+        ctx.net.segment(`link:${l.name}`, l.mtu);
         if (!isNetworkPrefix(l.subnet)) ctx.err(`${at}/subnet`, `${l.subnet} is not a network address (host bits are set)`);
         const transports = new Set<string>();
         const seen = new Set<string>();
@@ -37,6 +39,7 @@ export function coreErrors(spec: LabSpec, ctx: CheckContext) {
                 else if (isReservedInPrefix(e.address, l.subnet)) ctx.err(`${ep}/address`, `${hostPart(e.address)} is the network or broadcast address of ${l.subnet}`);
                 ctx.claimAddress(e.address, `${ep}/address`);
                 ctx.attach(e.host, e.address);
+                ctx.net.address(hostNode(e.host), e.address, `link:${l.name}`);
             }
         });
         if (twice !== undefined) {

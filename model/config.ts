@@ -79,3 +79,23 @@ export function applySettings<T>(spec: T, settings: Settings): T {
     for (const m of modules()) m.applySettings?.(spec as any, settings);
     return spec;
 }
+
+/** Every secret the spec refers to (`{ config: KEY }`), with where: what must be set before anything is built. */
+export function secretRefs(doc: unknown, pointer = ""): { pointer: string; key: string }[] {
+    if (Array.isArray(doc)) return doc.flatMap((v, i) => secretRefs(v, `${pointer}/${i}`));
+    if (!doc || typeof doc !== "object") return [];
+    const keys = Object.keys(doc);
+    if (keys.length === 1 && keys[0] === "config" && typeof (doc as any).config === "string") return [{ pointer, key: (doc as any).config }];
+    return keys.flatMap((k) => secretRefs((doc as any)[k], `${pointer}/${k}`));
+}
+
+/** The secrets the spec names that are not set, one message each (get: the stack's config by key). */
+export function missingSecrets(spec: unknown, get: (key: string) => string | undefined): string[] {
+    const seen = new Set<string>();
+    return secretRefs(spec).flatMap(({ pointer, key }) => {
+        if (get(key) !== undefined || seen.has(key)) return [];
+        seen.add(key);
+        return [`${pointer}: the secret ${configKey(key)} is not set in this stack: set it with ` +
+            `\`pulumi config set --secret ${configKey(key)}\` (the value on stdin), or let \`npm run lab\` make one up`];
+    });
+}

@@ -4,6 +4,7 @@
 import { pushTo } from "../lib/maps";
 import type { HostSpec, LabSpec, SpecError } from "./types";
 import { hostPart, inPrefix } from "./address";
+import { Network } from "./network";
 
 export class CheckContext {
     readonly errors: SpecError[] = [];
@@ -13,6 +14,9 @@ export class CheckContext {
     private readonly attachedTo = new Map<string, string[]>(); // host -> its interface addresses
     private readonly ownerOfIp = new Map<string, string>(); // ip -> host
     private readonly facts = new Map<string, Map<string, unknown>>();
+    private readonly deferred: (() => void)[] = [];
+    /** The lab's IPv4 network, as the checks add it up (segments, addresses, routes). */
+    readonly net = new Network();
 
     constructor(readonly spec: LabSpec) {
         this.hosts = new Map(spec.hosts.map((h) => [h.name, h]));
@@ -87,6 +91,15 @@ export class CheckContext {
     /** Whether ip lies in one of the host's attached subnets (a next hop it can reach). */
     onAttachedSubnet(host: string, ip: string): boolean {
         return this.attached(host).some((a) => inPrefix(ip, a));
+    }
+
+    /** A check that needs every module's part (paths through the network): run after all checks, if they found nothing. */
+    later(check: () => void) {
+        this.deferred.push(check);
+    }
+
+    runLater() {
+        for (const c of this.deferred) c();
     }
 
     /** Facts one module's checks leave for another's (e.g. which bridges exist). */

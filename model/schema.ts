@@ -99,39 +99,114 @@ export function listSections(): string[] {
     return Object.entries(props).filter(([, v]) => v.type === "array").map(([k]) => k);
 }
 
-// ajv's errors as one readable line each, without the noise of if/then wrappers.
+// ajv's errors as one readable line each, in words, without the noise of if/then wrappers
+// and of the oneOf branches that the value was plainly not meant for.
 export function schemaErrors(errors: ErrorObject[]): SpecError[] {
     const out: SpecError[] = [];
+    const dropped = oneOfNoise(errors);
     for (const e of errors) {
-        const p = e.instancePath;
-        switch (e.keyword) {
-            case "if":
-                continue;
-            case "additionalProperties":
-                out.push({ pointer: p, reason: `unknown property '${(e.params as any).additionalProperty}'` });
-                break;
-            case "required":
-                out.push({ pointer: p, reason: `missing required property '${(e.params as any).missingProperty}'` });
-                break;
-            case "enum":
-                out.push({ pointer: p, reason: `must be one of ${(e.params as any).allowedValues.map((v: unknown) => JSON.stringify(v)).join(", ")}` });
-                break;
-            case "pattern":
-                out.push({ pointer: p, reason: describePattern(e) });
-                break;
-            case "not":
-                out.push({ pointer: p, reason: "'ssh' is only allowed with transport 'ssh'" });
-                break;
-            default:
-                out.push({ pointer: p, reason: e.message ?? e.keyword });
-        }
+        if (dropped.has(e)) continue;
+        const reason = inWords(e);
+        if (reason !== undefined) out.push({ pointer: e.instancePath, reason });
     }
     return out;
+}
+
+const TYPE_WORDS: Record<string, string> = {
+    object: "a mapping (key: value)", array: "a list", string: "a string", number: "a number",
+    integer: "a whole number", boolean: "true or false", null: "empty",
+};
+
+function inWords(e: ErrorObject): string | undefined {
+    const params = e.params as any;
+    switch (e.keyword) {
+        case "if":
+            return undefined;
+        case "additionalProperties":
+            return `unknown property '${params.additionalProperty}'` + allowedKeys(e.parentSchema);
+        case "required":
+            return `missing required property '${params.missingProperty}'`;
+        case "enum":
+            return `${JSON.stringify(e.data)} is not allowed: must be one of ${params.allowedValues.map((v: unknown) => JSON.stringify(v)).join(", ")}`;
+        case "const":
+            return `must be ${JSON.stringify(params.allowedValue)}`;
+        case "pattern":
+        case "format":
+            return describePattern(e);
+        case "not":
+            return "'ssh' is only allowed with transport 'ssh'";
+        case "type": {
+            const want = String(params.type).split(",").map((t) => TYPE_WORDS[t] ?? t).join(" or ");
+            return `must be ${want}, not ${valueWords(e.data)}`;
+        }
+        case "minimum": return `${e.data} is too small: must be at least ${params.limit}`;
+        case "maximum": return `${e.data} is too large: must be at most ${params.limit}`;
+        case "exclusiveMinimum": return `${e.data} is too small: must be more than ${params.limit}`;
+        case "exclusiveMaximum": return `${e.data} is too large: must be less than ${params.limit}`;
+        case "multipleOf": return `${e.data} must be a multiple of ${params.multipleOf}`;
+        case "minItems": return `needs at least ${params.limit} item${params.limit === 1 ? "" : "s"}`;
+        case "maxItems": return `allows at most ${params.limit} item${params.limit === 1 ? "" : "s"}`;
+        case "uniqueItems": return `items ${params.j} and ${params.i} are the same: each item must be different`;
+        case "minLength": return `must have at least ${params.limit} character${params.limit === 1 ? "" : "s"}`;
+        case "maxLength": return `must have at most ${params.limit} characters`;
+        case "minProperties": return `needs at least ${params.limit} propert${params.limit === 1 ? "y" : "ies"}`;
+        case "oneOf": {
+            const alternatives = (e.schema as any[]).map(branchWords).join(", or ");
+            return `${JSON.stringify(e.data)} is not valid: must be ${alternatives}`;
+        }
+        default:
+            return e.message ?? e.keyword;
+    }
+}
+
+function valueWords(v: unknown): string {
+    if (v === null) return "empty";
+    if (Array.isArray(v)) return "a list";
+    if (typeof v === "object") return "a mapping";
+    return `${typeof v} ${JSON.stringify(v)}`;
+}
+
+function allowedKeys(schema: any): string {
+    const keys = Object.keys(schema?.properties ?? {});
+    return keys.length && keys.length <= 16 ? ` (allowed: ${keys.join(", ")})` : "";
+}
+
+function lower(s: string): string {
+    const first = /^[A-Z](?![A-Z])/.test(s) ? s[0].toLowerCase() : s[0];
+    return first + s.slice(1).replace(/\.$/, "");
+}
+
+function branchWords(b: any): string {
+    if (b.enum) return `one of ${b.enum.map((v: unknown) => JSON.stringify(v)).join(", ")}`;
+    if (b.const !== undefined) return JSON.stringify(b.const);
+    const def = typeof b.$ref === "string" ? composedSchema().$defs[b.$ref.split("/").pop()] : b;
+    if (def?.description) return def.description.replace(/\.$/, "");
+    return TYPE_WORDS[def?.type] ?? "another shape";
+}
+
+// Where a value fails every branch of a oneOf, ajv reports each branch's errors and then
+// the oneOf's. A branch that failed only on the value's shape (its type, its enum) was not
+// meant; if one branch failed deeper, its errors alone are the news; if none did, the
+// oneOf's own line (the alternatives in words) is.
+function oneOfNoise(errors: ErrorObject[]): Set<ErrorObject> {
+    const drop = new Set<ErrorObject>();
+    for (const one of errors) {
+        if (one.keyword !== "oneOf") continue;
+        // A branch's errors sit under the oneOf's schema path, or under its $ref's target.
+        const roots = [`${one.schemaPath}/`, ...(one.schema as any[]).filter((b) => typeof b.$ref === "string").map((b) => `${b.$ref}/`)];
+        const under = (e: ErrorObject) => e.instancePath === one.instancePath || e.instancePath.startsWith(`${one.instancePath}/`);
+        const branch = errors.filter((e) => e !== one && under(e) && roots.some((r) => e.schemaPath.startsWith(r)));
+        const shallow = (e: ErrorObject) => e.instancePath === one.instancePath && ["type", "enum", "const"].includes(e.keyword);
+        const deep = branch.some((e) => !shallow(e));
+        if (deep) drop.add(one);
+        for (const e of branch) if (!deep || shallow(e)) drop.add(e);
+    }
+    return drop;
 }
 
 // What the value should look like in the schema's words, not as a regular expression.
 function describePattern(e: ErrorObject): string {
     const desc: string | undefined = (e.parentSchema as any)?.description;
     const got = JSON.stringify(e.data);
-    return desc ? `${got} is not valid: ${desc[0].toLowerCase()}${desc.slice(1).replace(/\.$/, "")}` : `${got} ${e.message}`;
+    return desc ? `${got} is not valid: ${lower(desc)}` : `${got} is not valid (${e.keyword} ${JSON.stringify((e.params as any).pattern ?? (e.params as any).format)})`;
 }

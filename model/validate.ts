@@ -5,7 +5,7 @@
 import * as fs from "node:fs";
 import * as yaml from "js-yaml";
 import { type LabSpec, type SpecError, SpecValidationError } from "./types";
-import { compiledSchema, listSections, schemaErrors } from "./schema";
+import { compiledSchema, composedSchema, listSections, schemaErrors } from "./schema";
 import { modules } from "./modules";
 import { CheckContext } from "./context";
 import { coreErrors } from "./checks";
@@ -13,6 +13,8 @@ import { platformErrors } from "./platforms";
 
 /** Validate a parsed document; returns the typed spec or the list of errors. */
 export function validateDocument(doc: unknown): { spec?: LabSpec; errors: SpecError[] } {
+    const shape = rootShape(doc);
+    if (shape) return { errors: [{ pointer: "", reason: shape }] };
     const validate = compiledSchema();
     if (!validate(doc)) return { errors: schemaErrors(validate.errors ?? []) };
     const raw = doc as any;
@@ -25,8 +27,19 @@ export function validateDocument(doc: unknown): { spec?: LabSpec; errors: SpecEr
     const ctx = new CheckContext(spec);
     coreErrors(spec, ctx);
     for (const m of modules()) m.check?.(spec, ctx);
+    if (!ctx.errors.length) ctx.runLater();
     if (!ctx.errors.length) ctx.errors.push(...platformErrors(spec));
     return ctx.errors.length ? { errors: ctx.errors } : { spec, errors: [] };
+}
+
+// An empty file or one that is not a mapping: say what a stack file is, not "must be object".
+function rootShape(doc: unknown): string | undefined {
+    const required: string[] = composedSchema().required ?? [];
+    const want = `a stack file is a YAML mapping of sections, with at least ${required.map((k) => `'${k}'`).join(", ")}`;
+    if (doc === null || doc === undefined) return `the file is empty: ${want}`;
+    if (Array.isArray(doc)) return `the file holds a list: ${want}`;
+    if (typeof doc !== "object") return `the file holds a single ${typeof doc} (${JSON.stringify(doc)}): ${want}`;
+    return undefined;
 }
 
 /** Read, parse and validate a stack file; throws SpecValidationError listing every problem. */

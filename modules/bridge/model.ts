@@ -6,6 +6,7 @@ import type { ModuleModel } from "../../model/modules";
 import type { CheckContext } from "../../model/context";
 import { inPrefix } from "../../model/address";
 import { nodeId } from "../../model/graph";
+import { hostNode } from "../../model/network";
 
 export interface BridgeSpec { name: string; host: string; type: "ovs" | "linux"; address?: string }
 
@@ -13,6 +14,9 @@ declare module "../../model/types" {
     interface LabSpec { bridges: BridgeSpec[] }
     interface LinkEnd { bridge?: string }
 }
+
+/** A bridge's segment in the model's Network. */
+export const bridgeSegment = (host: string, bridge: string) => `bridge:${host}/${bridge}`;
 
 /** Whether host has bridge; an error at pointer if the host exists and the bridge does not. */
 export function bridgeRef(ctx: CheckContext, pointer: string, host: string, bridge: string) {
@@ -38,12 +42,14 @@ export const module: ModuleModel = {
             if (e.address && e.bridge) ctx.err(ep, "give an end either an address or a bridge, not both");
             if (!e.bridge) return;
             bridgeRef(ctx, `${ep}/bridge`, e.host, e.bridge);
+            ctx.net.join(`link:${l.name}`, bridgeSegment(e.host, e.bridge));
             pushTo(uplinksOf, `${e.host}/${e.bridge}`, l.subnet);
         }));
         spec.bridges.forEach((b, i) => {
             if (!b.address) return;
             ctx.claimAddress(b.address, `/bridges/${i}/address`);
             ctx.attach(b.host, b.address);
+            ctx.net.address(hostNode(b.host), b.address, bridgeSegment(b.host, b.name));
             // A bridge's address must sit in the subnet of a link plugged into it.
             const uplinks = uplinksOf.get(`${b.host}/${b.name}`) ?? [];
             if (uplinks.length && !uplinks.some((subnet) => inPrefix(b.address!, subnet)))

@@ -4,18 +4,44 @@
 import type { CheckContext } from "../../model/context";
 import { type GraphBuilder, nodeId } from "../../model/graph";
 import type { LabSpec } from "../../model/types";
-import { bridgeRef } from "./model";
+import { bridgeRef, bridgeSegment } from "./model";
+import { hostNode } from "../../model/network";
 
 export interface OverlayEndpoint { host: string; interface: string; bridge: string; local?: string; remotes: string[] }
-export interface Overlay { name: string; vni?: number; endpoints: OverlayEndpoint[] }
+export interface Overlay { name: string; vni?: number; mtu?: number; endpoints: OverlayEndpoint[] }
+
+/** What an overlay type adds to each frame it carries, in bytes, and its name in messages. */
+export interface Encapsulation { label: string; overhead: (t: Overlay) => number }
 
 /** Checks the overlays of one type (names are unique across every overlay, checked once). */
-export function checkOverlays(ctx: CheckContext, tunnels: (Overlay & { type: string })[], type: string) {
+export function checkOverlays(ctx: CheckContext, tunnels: (Overlay & { type: string })[], type: string, encap: Encapsulation) {
     if (!ctx.lookup("checked", "tunnel names")) {
         ctx.unique("tunnels", tunnels);
         ctx.provide("checked", "tunnel names");
     }
-    tunnels.forEach((t, i) => { if (t.type === type) checkOverlay(ctx, t, `/tunnels/${i}`); });
+    tunnels.forEach((t, i) => {
+        if (t.type !== type) return;
+        checkOverlay(ctx, t, `/tunnels/${i}`);
+        joinOverlay(ctx, t, `/tunnels/${i}`, encap);
+    });
+}
+
+// The overlay's bridges become one segment of the tunnel's MTU; each end point must reach
+// each of its remotes over the underlay, with room for the encapsulated frame.
+function joinOverlay(ctx: CheckContext, t: Overlay, at: string, encap: Encapsulation) {
+    const seg = `tunnel:${t.name}`;
+    ctx.net.segment(seg, t.mtu);
+    for (const e of t.endpoints) ctx.net.join(seg, bridgeSegment(e.host, e.bridge));
+    ctx.later(() => t.endpoints.forEach((e, j) => e.remotes.forEach((r, k) => {
+        const pointer = `${at}/endpoints/${j}/remotes/${k}`;
+        const path = ctx.net.roundTrip(hostNode(e.host), r);
+        if (!path.ok) return ctx.err(pointer, `host '${e.host}' cannot reach the tunnel's remote ${r} over the underlay: ${path.reason}`);
+        const need = (t.mtu ?? 1500) + encap.overhead(t);
+        if (path.mtu < need) {
+            ctx.err(pointer, `the underlay from host '${e.host}' to ${r} carries packets of at most ${path.mtu} bytes, and ${encap.label} adds ` +
+                `${encap.overhead(t)} to each frame of the tunnel's mtu ${t.mtu}: give the tunnel an mtu of at most ${path.mtu - encap.overhead(t)}, or the links on the way an mtu of at least ${need}`);
+        }
+    })));
 }
 
 function checkOverlay(ctx: CheckContext, t: Overlay, at: string) {

@@ -4,6 +4,9 @@
 import type { ModuleModel } from "../../model/modules";
 import { bridgeType, checkOverlays, overlayGraph } from "../bridge/overlay";
 
+// Outer IPv4 (20), GRE (4, and 4 more with a key) and the inner Ethernet header (14): gretap.
+const GRETAP = { label: "GRE", overhead: (t: { vni?: number }) => 38 + (t.vni !== undefined ? 4 : 0) };
+
 export const module: ModuleModel = {
     name: "gre",
     phase: "network",
@@ -12,7 +15,7 @@ export const module: ModuleModel = {
         ovs: "GRE ports on Open vSwitch bridges",
         linux: "gretap devices on Linux bridges",
     },
-    check: (spec, ctx) => checkOverlays(ctx, spec.tunnels, "gre"),
+    check: (spec, ctx) => checkOverlays(ctx, spec.tunnels, "gre", GRETAP),
     uses: (spec) => spec.tunnels.flatMap((t, i) => (t.type === "gre" ? t.endpoints : [])
         .map((e) => ({ host: e.host, capability: bridgeType(spec, e) ?? "ovs", pointer: `/tunnels/${i}/type` }))),
     graph(spec, g) {

@@ -4,7 +4,9 @@
 import type { ModuleModel } from "../../model/modules";
 import type { SecretRef } from "../../model/types";
 import { nodeId } from "../../model/graph";
-import { hypervisorHosts } from "../libvirt/model";
+import { hypervisorHosts, mayRunOn } from "../libvirt/model";
+import { hostNode } from "../../model/network";
+import { inPrefix } from "../../model/address";
 
 export interface IscsiStorageSpec {
     name: string; host: string; type: "iscsi"; implementation: "tgt" | "lio";
@@ -43,6 +45,20 @@ export const module: ModuleModel = {
             if (ctx.hostRef(`/storage/${i}/host`, st.host) && !ctx.hasAddress(st.host, st.portal))
                 ctx.err(`/storage/${i}/portal`, `${st.portal} is not an address of host '${st.host}'`);
         });
+        // Every hypervisor a VM may run on opens its disk: it reaches the portal, from an address the target lets in.
+        ctx.later(() => spec.vms.forEach((vm, i) => {
+            const st = spec.storage.find((s) => s.name === vm.disk.storage);
+            if (!st || !isIscsi(st)) return;
+            for (const host of mayRunOn(ctx, vm.name)) {
+                const path = ctx.net.roundTrip(hostNode(host), st.portal);
+                if (!path.ok) {
+                    ctx.err(`/vms/${i}/disk/storage`, `host '${host}', where VM '${vm.name}' may run, cannot reach storage '${st.name}' at ${st.portal}: ${path.reason}`);
+                } else if (st.initiators?.length && !st.initiators.some((p) => inPrefix(path.source, p))) {
+                    ctx.err(`/vms/${i}/disk/storage`, `host '${host}', where VM '${vm.name}' may run, reaches storage '${st.name}' from ${path.source}, ` +
+                        `which none of its initiators (${st.initiators.join(", ")}) lets in: add a prefix that holds ${path.source}`);
+                }
+            }
+        }));
     },
     // The target on its host; the initiator on every hypervisor, where any VM may run.
     uses(spec) {

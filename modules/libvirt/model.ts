@@ -3,7 +3,8 @@
 // accelerator a hypervisor uses is decided by a probe that boots a guest (accel.ts).
 import type { ModuleModel } from "../../model/modules";
 import { inPrefix } from "../../model/address";
-import { bridgeRef } from "../bridge/model";
+import { bridgeRef, bridgeSegment } from "../bridge/model";
+import type { Network } from "../../model/network";
 import { nodeId } from "../../model/graph";
 
 export type Accel = "auto" | "kvm" | "tcg";
@@ -27,6 +28,42 @@ export function runsLibvirt(spec: { vms: VmSpec[] }, h: { roles: string[] }): bo
 /** The hosts that run libvirtd. */
 export function hypervisorHosts<H extends { roles: string[] }>(spec: { hosts: H[]; vms: VmSpec[] }): H[] {
     return spec.hosts.filter((h) => runsLibvirt(spec, h));
+}
+
+/** A VM's node in the model's Network, on one of the hosts it may run on. */
+export const vmNode = (vm: string, host: string) => `VM '${vm}' on host '${host}'`;
+
+function placeVm(net: Network, vm: VmSpec, host: string) {
+    const node = vmNode(vm.name, host);
+    for (const nic of vm.interfaces) {
+        if (!nic.address) continue;
+        net.address(node, nic.address, bridgeSegment(host, nic.bridge));
+        if (nic.gateway) net.route(node, "0.0.0.0/0", nic.gateway);
+    }
+}
+
+/** Ask the network about the VM as if it ran on host (it sits on its first host otherwise). */
+export function withVmOn<T>(net: Network, vm: VmSpec, host: string, ask: () => T): T {
+    if (host === vm.host) return ask();
+    net.remove(vmNode(vm.name, vm.host));
+    placeVm(net, vm, host);
+    try {
+        return ask();
+    } finally {
+        net.remove(vmNode(vm.name, host));
+        placeVm(net, vm, vm.host);
+    }
+}
+
+/** The hosts a VM may run on: its first, and those a migration takes it to (checks add them). */
+export const mayRunOn = (ctx: { lookup<T>(k: string, key: string): T | undefined }, vm: string) =>
+    ctx.lookup<Set<string>>("may-run-on", vm) ?? new Set<string>();
+
+/** A unicast MAC that is not all zeros: a multicast source address is dropped by every bridge. */
+function macProblem(mac: string): string | undefined {
+    if (parseInt(mac.slice(0, 2), 16) & 1) return `MAC ${mac} is a multicast address (the lowest bit of its first byte is set): give the VM a unicast MAC, such as 52:54:00:xx:xx:xx`;
+    if (/^(00:){5}00$/.test(mac)) return `MAC ${mac} is all zeros: give the VM a unicast MAC, such as 52:54:00:xx:xx:xx`;
+    return undefined;
 }
 
 export const module: ModuleModel = {
@@ -60,9 +97,23 @@ export const module: ModuleModel = {
                     ctx.err(`${ip}/gateway`, `gateway ${nic.gateway} is outside ${nic.address}`);
                 bridgeRef(ctx, `${ip}/bridge`, vm.host, nic.bridge);
                 const first = macs.get(nic.mac);
-                if (first) ctx.err(`${ip}/mac`, `MAC ${nic.mac} is already used (at ${first})`);
+                const bad = macProblem(nic.mac);
+                if (bad) ctx.err(`${ip}/mac`, bad);
+                else if (first) ctx.err(`${ip}/mac`, `MAC ${nic.mac} is already used (at ${first})`);
                 else macs.set(nic.mac, `${ip}/mac`);
                 if (nic.address) ctx.claimAddress(nic.address, `${ip}/address`);
+            });
+            ctx.provide("may-run-on", vm.name, new Set([vm.host]));
+            placeVm(ctx.net, vm, vm.host);
+            // Each NIC's frames must fit its bridge's segment wherever the VM runs.
+            ctx.later(() => {
+                for (const host of mayRunOn(ctx, vm.name)) vm.interfaces.forEach((nic, j) => {
+                    const mtu = ctx.net.mtu(bridgeSegment(host, nic.bridge));
+                    if (nic.mtu > mtu) {
+                        ctx.err(`${at}/interfaces/${j}/mtu`, `mtu ${nic.mtu} does not fit bridge '${nic.bridge}' on host '${host}', whose segment carries at most ${mtu} bytes ` +
+                            `(the smallest mtu of its links and tunnels): give the interface an mtu of at most ${mtu}`);
+                    }
+                });
             });
         });
     },

@@ -6,6 +6,8 @@ import { wholeNumber } from "../../model/config";
 import { bridgeRef } from "../bridge/model";
 import type { LabSpec } from "../../model/types";
 import { hostPart } from "../../model/address";
+import { hostNode } from "../../model/network";
+import { mayRunOn, withVmOn } from "../libvirt/model";
 
 export interface MigrationSpec {
     vm: string; from: string; to: string;
@@ -73,6 +75,22 @@ export const module: ModuleModel = {
             ctx.err("/migration/to", `host '${m.from}' has accel ${a} and host '${m.to}' accel ${b}: a VM migrates only between hypervisors with the same accelerator; give both the same accel (or auto)`);
         ctx.hostRef("/migration/probe/from", m.probe.from);
         if (vm && !vm.interfaces[0].address) ctx.err("/migration/vm", `VM '${m.vm}' needs an address on its first interface for the probe`);
+        if (!vm) return;
+        mayRunOn(ctx, vm.name).add(m.to);
+        ctx.later(() => {
+            // The migration stream goes to the destination's underlay address, either way round.
+            for (const [a, b, what] of [[m.from, m.to, "forward"], [m.to, m.from, "back"]]) {
+                const dst = underlayAddress(spec, b);
+                const path = ctx.net.roundTrip(hostNode(a), dst);
+                if (!path.ok) ctx.err(`/migration/${what === "forward" ? "to" : "from"}`, `the migration ${what} cannot go from host '${a}' to host '${b}' at ${dst}: ${path.reason}`);
+            }
+            // The probe must reach the VM on both ends.
+            const ip = hostPart(vm.interfaces[0].address!);
+            for (const host of [m.from, m.to]) {
+                const path = withVmOn(ctx.net, vm, host, () => ctx.net.roundTrip(hostNode(m.probe.from), ip));
+                if (!path.ok) ctx.err("/migration/probe/from", `the probe from host '${m.probe.from}' cannot reach VM '${vm.name}' at ${ip} while it runs on host '${host}': ${path.reason}`);
+            }
+        });
     },
     uses: (spec) => (spec.migration ? [{ host: spec.migration.probe.from, capability: "probe", pointer: "/migration/probe/from" }] : []),
     graph(spec, g) {
@@ -82,9 +100,10 @@ export const module: ModuleModel = {
     },
 };
 
-/** A host's address on its uplink (where a migration stream goes): a bridge's address, else its first link address. */
+/** A host's address on its uplink (where a migration stream goes): that of a bridge a link is plugged into, else its first link address. */
 export function underlayAddress(spec: LabSpec, host: string): string {
-    const bridge = spec.bridges.find((b) => b.host === host && b.address);
+    const uplinks = new Set(spec.links.flatMap((l) => l.ends.filter((e) => e.host === host && e.bridge).map((e) => e.bridge)));
+    const bridge = spec.bridges.find((b) => b.host === host && b.address && uplinks.has(b.name));
     if (bridge) return hostPart(bridge.address!);
     for (const l of spec.links) {
         const end = l.ends.find((e) => e.host === host && e.address);

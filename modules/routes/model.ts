@@ -3,6 +3,7 @@
 import type { ModuleModel } from "../../model/modules";
 import type { HostSpec } from "../../model/types";
 import { isNetworkPrefix } from "../../model/address";
+import { hostNode } from "../../model/network";
 
 export interface RouteSpec { to: string; via: string }
 
@@ -28,12 +29,14 @@ export const module: ModuleModel = {
     // The next hop must be on a subnet the host is attached to (links and bridges).
     check(spec, ctx) {
         spec.hosts.forEach((h, i) => {
+            ctx.net.forwarding(hostNode(h.name), forwards(h));
             const seenTo = new Set<string>();
             (h.routes ?? []).forEach((r, k) => {
                 const at = `/hosts/${i}/routes/${k}`;
                 if (seenTo.has(r.to)) ctx.err(`${at}/to`, `a second route to ${r.to} on host '${h.name}'`);
                 seenTo.add(r.to);
                 if (!isNetworkPrefix(r.to)) ctx.err(`${at}/to`, `${r.to} is not a network address (host bits are set)`);
+                ctx.net.route(hostNode(h.name), r.to, r.via);
                 if (!ctx.onAttachedSubnet(h.name, r.via)) ctx.err(`${at}/via`, `next hop ${r.via} is not on any subnet of host '${h.name}'`);
             });
         });

@@ -10,6 +10,9 @@ declare module "../../model/types" {
     interface LabSpec { tunnels: TunnelSpec[] }
 }
 
+// Outer IPv4 (20), UDP (8), VXLAN (8) and the inner Ethernet header (14).
+const VXLAN = { label: "VXLAN", overhead: () => 50 };
+
 export const isVxlan = (t: TunnelSpec): t is VxlanTunnelSpec => t.type === "vxlan";
 
 export const module: ModuleModel = {
@@ -26,7 +29,7 @@ export const module: ModuleModel = {
             hint: "load the vxlan module (modprobe vxlan)",
         },
     },
-    check: (spec, ctx) => checkOverlays(ctx, spec.tunnels, "vxlan"),
+    check: (spec, ctx) => checkOverlays(ctx, spec.tunnels, "vxlan", VXLAN),
     uses: (spec) => spec.tunnels.flatMap((t, i) => (isVxlan(t) ? t.endpoints : [])
         .map((e) => ({ host: e.host, capability: bridgeType(spec, e) ?? "ovs", pointer: `/tunnels/${i}/endpoints` }))),
     graph(spec, g) {

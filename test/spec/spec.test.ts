@@ -108,7 +108,8 @@ describe("shipped stacks", () => {
                 { host: "h1", interface: "eth0", address: "10.0.0.1/30" },
                 { host: "h2", interface: "eth0", address: "10.0.0.2/30" },
             ] }],
-            bridges: [{ name: "br0", host: "h1" }, { name: "br0", host: "h2" }],
+            // h2's br0 is on the VM's subnet: the probe from h2 reaches the VM over the overlay.
+            bridges: [{ name: "br0", host: "h1" }, { name: "br0", host: "h2", address: "10.99.0.2/24" }],
             tunnels: [{ name: "ov", type: "vxlan", vni: 7, endpoints: [
                 { host: "h1", interface: "vx0", bridge: "br0", local: "10.0.0.1", remotes: ["10.0.0.2"] },
                 { host: "h2", interface: "vx0", bridge: "br0", local: "10.0.0.2", remotes: ["10.0.0.1"] },
@@ -132,7 +133,7 @@ describe("shipped stacks", () => {
 
 describe("schema errors", () => {
     it("unknown property", () => {
-        assertErrors("unknown-property.yaml", ["/hosts/0: unknown property 'colour'"]);
+        assertErrors("unknown-property.yaml", ["/hosts/0: unknown property 'colour' (allowed: name, site, description, transport, roles, ssh, appliance, routes, forwarding, accel)"]);
     });
 
     it("missing required property", () => {
@@ -156,7 +157,7 @@ describe("schema errors", () => {
     });
 
     it("bad enum (transport)", () => {
-        assertErrors("bad-enum.yaml", [`/hosts/0/transport: must be one of "emulated", "ssh"`]);
+        assertErrors("bad-enum.yaml", [`/hosts/0/transport: "docker" is not allowed: must be one of "emulated", "ssh"`]);
     });
 
     it("ssh block on an emulated host", () => {
@@ -170,13 +171,13 @@ describe("schema errors", () => {
     it("several schema errors come out at once, and semantic checks do not run", () => {
         // The check's unknown host h9 would be a semantic error: it must not appear.
         assertErrors("schema-mistakes.yaml", [
-            "/: unknown property 'owner'",
+            "/: unknown property 'owner' (allowed: name, description, sites, hosts, links, bridges, tunnels, wan, storage, vms, checks, migration)",
             "/sites/0: missing required property 'name'",
-            `/hosts/1/transport: must be one of "emulated", "ssh"`,
-            "/links/0/mtu: must be >= 576",
-            "/links/0/ends: must NOT have fewer than 2 items",
-            `/checks/0/to: must match format "ipv4"`,
-            "/checks/0/count: must be >= 1",
+            `/hosts/1/transport: "docker" is not allowed: must be one of "emulated", "ssh"`,
+            "/links/0/mtu: 100 is too small: must be at least 576",
+            "/links/0/ends: needs at least 2 items",
+            `/checks/0/to: "not-an-ip" is not valid: an IPv4 address in dotted decimal, such as 192.168.1.10 (no prefix length)`,
+            "/checks/0/count: 0 is too small: must be at least 1",
         ]);
     });
 
@@ -200,13 +201,13 @@ describe("the new fields' schema", () => {
     // VM `disk` and migration `probe` are required; remotes are addresses, not host names.
     it("fields of the old shape, missing new required fields and a bad accel are schema errors", () => {
         assertErrors("old-shape.yaml", [
-            `/hosts/0/accel: must be one of "auto", "kvm", "tcg"`,
+            `/hosts/0/accel: "xen" is not allowed: must be one of "auto", "kvm", "tcg"`,
             "/tunnels/0/endpoints/0: missing required property 'bridge'",
-            "/tunnels/0/endpoints/0: unknown property 'address'",
-            `/tunnels/0/endpoints/0/remotes/0: must match format "ipv4"`,
+            "/tunnels/0/endpoints/0: unknown property 'address' (allowed: host, interface, bridge, local, remotes)",
+            `/tunnels/0/endpoints/0/remotes/0: "h2" is not valid: an IPv4 address in dotted decimal, such as 192.168.1.10 (no prefix length)`,
             "/vms/0: missing required property 'disk'",
             "/migration: missing required property 'probe'",
-            "/migration: unknown property 'probeIntervalMs'",
+            "/migration: unknown property 'probeIntervalMs' (allowed: vm, from, to, probe, port, bandwidthMiBps, maxDowntimeMs, autoConverge, postCopy, timeoutS)",
         ]);
     });
 
@@ -249,7 +250,11 @@ describe("the new fields' schema", () => {
                 { host: "h1", interface: "eth0", address: "10.0.0.1/30" },
                 { host: "h2", interface: "eth0", address: "10.0.0.2/30" },
             ] }],
-            bridges: [{ name: "br0", host: "h1" }, { name: "br0", host: "h2" }],
+            bridges: [{ name: "br0", host: "h1" }, { name: "br0", host: "h2", address: "10.1.0.1/24" }],
+            tunnels: [{ name: "ov", type: "vxlan", vni: 7, mtu: 1400, endpoints: [
+                { host: "h1", interface: "vx0", bridge: "br0", remotes: ["10.0.0.2"] },
+                { host: "h2", interface: "vx0", bridge: "br0", remotes: ["10.0.0.1"] },
+            ] }],
             storage: [{
                 name: "shared", host: "h2", type: "iscsi", implementation: "lio", portal: "10.0.0.2",
                 iqn: "iqn.2015-02.com.example:shared", sizeMiB: 128, initiators: ["10.0.0.0/30"],
@@ -465,7 +470,7 @@ describe("npm run validate", () => {
             `${bad}: /vms/0/disk/storage: unknown storage 'nas'`,
             `${bad}: /vms/0/interfaces/0/bridge: no bridge 'br0' on host 'h2'`,
             `${bad}: /checks/0/from: unknown host 'h7'`,
-            `test/spec/fixtures/bad-enum.yaml: /hosts/0/transport: must be one of "emulated", "ssh"`,
+            `test/spec/fixtures/bad-enum.yaml: /hosts/0/transport: "docker" is not allowed: must be one of "emulated", "ssh"`,
             "",
         ].join("\n"));
     });

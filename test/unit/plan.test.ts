@@ -39,14 +39,14 @@ describe("plans", () => {
         const text = errors.map((e) => `${e.pointer}: ${e.reason}`).join("\n");
         assert.match(text, /\/name: "Bad Name" is not valid: lower-case letters/);
         assert.match(text, /\/matrix: unknown property 'delay'/);
-        assert.match(text, /\/matrix\/vmMemoryMiB\/0: must be >= 64/);
-        assert.match(text, /\/repetitions: must be >= 1/);
+        assert.match(text, /\/matrix\/vmMemoryMiB\/0: 32 is too small: must be at least 64/);
+        assert.match(text, /\/repetitions: 0 is too small: must be at least 1/);
         const rule = validatePlan({ ...base, repetitions: { untilRelHalfWidthPct: 5, min: 20, max: 10 } });
         assert.deepEqual(rule.errors, [{ pointer: "/repetitions/min", reason: "is 20, more than max (10)" }]);
         const file = path.join(fs.mkdtempSync(path.join(os.tmpdir(), "wanlab-test-")), "bad.yaml");
         fs.writeFileSync(file, "name: p\nstack: local\nmatrix: {wanProfile: [moon]}\nrepetitions: 2\n");
         assert.throws(() => loadPlan(file), (e: any) => e instanceof SpecValidationError &&
-            e.message === `${file}: /matrix/wanProfile/0: must be one of "campus", "intra-eu", "trans-atlantic", "trans-pacific"`);
+            e.message === `${file}: /matrix/wanProfile/0: "moon" is not allowed: must be one of "campus", "intra-eu", "trans-atlantic", "trans-pacific"`);
         fs.rmSync(path.dirname(file), { recursive: true });
     });
 

@@ -1,0 +1,162 @@
+// The lab's IPv4 network as the model sees it, so that validation can say whether a packet
+// gets from one node to an address and back before anything is built: L2 segments (links,
+// bridges plugged into them, overlays joining bridges), each node's addresses on them,
+// its static routes and whether it forwards. Modules add their parts in their checks;
+// the questions are asked once every module has added its own (CheckContext.later).
+// Node names are labels for messages ("host 'h1'", "VM 'vm1' on host 'h2'").
+import { hostPart, parseAddress, parsePrefix } from "./address";
+
+interface Iface { ip: string; net: number; bits: number; seg: string; cidr: string }
+interface Route { to: string; net: number; bits: number; via: string }
+interface Node { ifaces: Iface[]; routes: Route[]; forwards: boolean }
+
+/** A path's outcome: where it went and its MTU, or, in words, where it stops. */
+export type PathResult = { ok: true; hops: string[]; mtu: number; source: string } | { ok: false; reason: string };
+
+const MAX_HOPS = 32;
+const u32 = (ip: string) => parseAddress(ip).toByteArray().reduce((a, b) => a * 256 + b, 0);
+const mask = (bits: number) => (bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0);
+const netOf = (ip: number, bits: number) => (ip & mask(bits)) >>> 0;
+
+export class Network {
+    private readonly parent = new Map<string, string>();
+    private readonly mtus = new Map<string, number>(); // segment (any member) -> MTU it allows
+    private readonly nodes = new Map<string, Node>();
+    private owners?: Map<string, string>; // "segment root|ip" -> node
+    private mtuOf?: Map<string, number>; // segment root -> MTU
+
+    /** A segment (link:NAME, bridge:HOST/NAME ...), with the MTU it carries if it sets one. */
+    segment(id: string, mtu?: number) {
+        if (!this.parent.has(id)) this.parent.set(id, id);
+        if (mtu !== undefined) this.mtus.set(id, Math.min(mtu, this.mtus.get(id) ?? Infinity));
+        this.owners = this.mtuOf = undefined;
+    }
+
+    /** Two segments are one L2 domain (a bridged link, an overlay's bridges). */
+    join(a: string, b: string) {
+        this.segment(a);
+        this.segment(b);
+        const ra = this.root(a), rb = this.root(b);
+        if (ra !== rb) this.parent.set(ra, rb);
+        this.owners = this.mtuOf = undefined;
+    }
+
+    /** The node has this interface address (a.b.c.d/n) on the segment. */
+    address(node: string, cidr: string, seg: string) {
+        this.segment(seg);
+        const p = parsePrefix(cidr);
+        const ip = hostPart(cidr);
+        this.node(node).ifaces.push({ ip, net: netOf(u32(p.addr.toString()), p.bits), bits: p.bits, seg, cidr });
+        this.owners = undefined;
+    }
+
+    route(node: string, to: string, via: string) {
+        const p = parsePrefix(to);
+        this.node(node).routes.push({ to, net: netOf(u32(p.addr.toString()), p.bits), bits: p.bits, via });
+    }
+
+    forwarding(node: string, on: boolean) {
+        this.node(node).forwards = on;
+    }
+
+    /** The MTU of the segment: the smallest any of its parts allows (1500 if none says). */
+    mtu(seg: string): number {
+        if (!this.mtuOf) {
+            this.mtuOf = new Map();
+            for (const [id, v] of this.mtus) {
+                const r = this.root(id);
+                this.mtuOf.set(r, Math.min(v, this.mtuOf.get(r) ?? Infinity));
+            }
+        }
+        return this.mtuOf.get(this.root(seg)) ?? 1500;
+    }
+
+    /** Take a node out (a VM placed on another host to ask about it there). */
+    remove(node: string) {
+        this.nodes.delete(node);
+        this.owners = undefined;
+    }
+
+    /** Whether a packet from node reaches ip, and the reply comes back to the address it left from. */
+    roundTrip(from: string, ip: string): PathResult {
+        const there = this.path(from, ip);
+        if (!there.ok) return there;
+        const back = this.path(there.hops[there.hops.length - 1], there.source);
+        if (!back.ok) return { ok: false, reason: `the reply cannot come back to ${there.source}: ${back.reason}` };
+        return { ...there, mtu: Math.min(there.mtu, back.mtu) };
+    }
+
+    /** One way, hop by hop: connected subnet first, else the longest matching route. */
+    path(from: string, ip: string): PathResult {
+        const dst = u32(ip);
+        const hops = [from];
+        let cur = from;
+        let mtu = Infinity;
+        let source: string | undefined;
+        for (let n = 0; n < MAX_HOPS; n++) {
+            const node = this.nodes.get(cur);
+            if (!node) return { ok: false, reason: `${cur} has no address` };
+            if (node.ifaces.some((i) => i.ip === ip)) return { ok: true, hops, mtu: mtu === Infinity ? 65535 : mtu, source: source ?? ip };
+            if (n > 0 && !node.forwards) return { ok: false, reason: `${cur} would have to forward it and does not forward IPv4 (give it the role router, or forwarding: true)` };
+            let out = this.connected(node, dst);
+            let next = ip;
+            if (!out) {
+                const r = this.bestRoute(node, dst);
+                if (!r) return { ok: false, reason: `${cur} has no route to ${ip}` };
+                out = this.connected(node, u32(r.via));
+                if (!out) return { ok: false, reason: `the next hop ${r.via} of the route to ${r.to} on ${cur} is on none of its subnets` };
+                next = r.via;
+            }
+            source ??= out.ip;
+            mtu = Math.min(mtu, this.mtu(out.seg));
+            const owner = this.owner(out.seg, next);
+            if (!owner) {
+                return { ok: false, reason: next === ip
+                    ? `nothing on the segment of ${out.cidr} (at ${cur}) has the address ${ip}`
+                    : `nothing on the segment of ${out.cidr} (at ${cur}) has the next hop ${next}` };
+            }
+            if (hops.includes(owner)) return { ok: false, reason: `the routes loop: ${[...hops, owner].join(" -> ")}` };
+            hops.push(owner);
+            cur = owner;
+        }
+        return { ok: false, reason: `more than ${MAX_HOPS} hops` };
+    }
+
+    private connected(node: Node, dst: number): Iface | undefined {
+        let best: Iface | undefined;
+        for (const i of node.ifaces) if (netOf(dst, i.bits) === i.net && (!best || i.bits > best.bits)) best = i;
+        return best;
+    }
+
+    private bestRoute(node: Node, dst: number): Route | undefined {
+        let best: Route | undefined;
+        for (const r of node.routes) if (netOf(dst, r.bits) === r.net && (!best || r.bits > best.bits)) best = r;
+        return best;
+    }
+
+    private owner(seg: string, ip: string): string | undefined {
+        if (!this.owners) {
+            this.owners = new Map();
+            for (const [name, n] of this.nodes) for (const i of n.ifaces) this.owners.set(`${this.root(i.seg)}|${i.ip}`, name);
+        }
+        return this.owners.get(`${this.root(seg)}|${ip}`);
+    }
+
+    private root(id: string): string {
+        let r = id;
+        while (this.parent.get(r) !== r && this.parent.has(r)) r = this.parent.get(r)!;
+        // Path compression keeps the finds near constant in a big lab.
+        let c = id;
+        while (c !== r) { const p = this.parent.get(c)!; this.parent.set(c, r); c = p; }
+        return r;
+    }
+
+    private node(name: string): Node {
+        let n = this.nodes.get(name);
+        if (!n) this.nodes.set(name, (n = { ifaces: [], routes: [], forwards: false }));
+        return n;
+    }
+}
+
+/** A host's node in the Network. */
+export const hostNode = (name: string) => `host '${name}'`;
