@@ -14,6 +14,7 @@ import { hypervisorHosts, runsLibvirt, type VmSpec } from "./model";
 import { decideAccel, type Decision, parseProbe, PROBE_TIMEOUT_S, probeScript, probeThisMachine, VM_CPU_MODEL } from "./accel";
 import { Hypervisor } from "./hypervisor";
 import { GUEST_IMAGE, VirtualMachine } from "./vm";
+import { limitLines } from "./limits";
 
 /** The kernel a host's probe boots: that of a VM it runs first, else of any VM (each may move anywhere). */
 function probeImage(spec: { vms: VmSpec[] }, host: string) {
@@ -38,6 +39,26 @@ export function decisionOf(lab: LabContext, host: string): pulumi.Output<Decisio
 /** The decision when this program made it (undefined: the host's preflight makes it). */
 export const decidedNow = (lab: LabContext, host: string) => lab.lookup<Decision>("accel", host);
 
+/** The accelerator's preflight lines: the decision made here, or the probe that makes it on the host. */
+function accelLines(lab: LabContext, h: HostSpec): string[] {
+    const d = decidedNow(lab, h.name);
+    if (d) return "error" in d ? [`add ${quote(d.error)}`] : [`echo "$HOST: "${quote(`accelerator ${d.accel}: ${d.reason}`)}`];
+    // The same probe as on this machine, on the host; its verdict comes back in the output.
+    const img = probeImage(lab.spec, h.name);
+    return [
+        `probe=$(GUEST_KERNEL=${quote(img.kernel)} GUEST_INITRD=${quote(img.initrd)} CPU_MODEL=${VM_CPU_MODEL} ` +
+            `CACHE_DIR="$HOME/.cache/wanlab/kvm-probe" TIMEOUT_S=${PROBE_TIMEOUT_S} sh -s <<'WANLAB_KVM_PROBE'`,
+        ...probeScript().split("\n"),
+        "WANLAB_KVM_PROBE",
+        ")",
+        'echo "kvm-probe: $probe"',
+        ...(h.accel === "kvm" ? [
+            'case "$probe" in *\'"ok":true\'*) ;; *) add "a KVM that runs guests (accel: kvm), but KVM did not run a guest here: ' +
+            '$(printf %s "$probe" | sed \'s/.*"reason":"\\([^"]*\\)".*/\\1/\'). Use accel: tcg (emulation), or auto to take KVM only where it works" ;; esac',
+        ] : []),
+    ];
+}
+
 export const stage: Stage = {
     prepare(lab) {
         for (const h of hypervisorHosts(lab.spec)) {
@@ -56,22 +77,7 @@ export const stage: Stage = {
 
     preflight(lab, h) {
         if (!runsLibvirt(lab.spec, h)) return [];
-        const d = decidedNow(lab, h.name);
-        if (d) return "error" in d ? [`add ${quote(d.error)}`] : [`echo "$HOST: "${quote(`accelerator ${d.accel}: ${d.reason}`)}`];
-        // The same probe as on this machine, on the host; its verdict comes back in the output.
-        const img = probeImage(lab.spec, h.name);
-        return [
-            `probe=$(GUEST_KERNEL=${quote(img.kernel)} GUEST_INITRD=${quote(img.initrd)} CPU_MODEL=${VM_CPU_MODEL} ` +
-                `CACHE_DIR="$HOME/.cache/wanlab/kvm-probe" TIMEOUT_S=${PROBE_TIMEOUT_S} sh -s <<'WANLAB_KVM_PROBE'`,
-            ...probeScript().split("\n"),
-            "WANLAB_KVM_PROBE",
-            ")",
-            'echo "kvm-probe: $probe"',
-            ...(h.accel === "kvm" ? [
-                'case "$probe" in *\'"ok":true\'*) ;; *) add "a KVM that runs guests (accel: kvm), but KVM did not run a guest here: ' +
-                '$(printf %s "$probe" | sed \'s/.*"reason":"\\([^"]*\\)".*/\\1/\'). Use accel: tcg (emulation), or auto to take KVM only where it works" ;; esac',
-            ] : []),
-        ];
+        return [...limitLines(lab.spec, h), ...accelLines(lab, h)];
     },
 
     build(lab) {

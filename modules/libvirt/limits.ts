@@ -1,0 +1,64 @@
+// What a hypervisor's preflight checks on its machine before anything is created: the
+// guest's files are there, and the machine has the memory its VMs and appliances need.
+// Emulated hosts and appliances share this machine, so their demands add up; the
+// migrating VM counts twice (it exists at both ends while it moves).
+import * as path from "node:path";
+import type { HostSpec, LabSpec } from "../../model/types";
+import { quote } from "../../lib/shell";
+import type { VmSpec } from "./model";
+import { GUEST_IMAGE } from "./vm";
+
+/** What QEMU itself takes beside the guest's memory, per process (TCG's code buffer, devices), MiB. */
+export const QEMU_OVERHEAD_MIB = 64;
+
+const guestFiles = (vm: VmSpec) => vm.image ?? { kernel: path.join(GUEST_IMAGE, "vmlinuz"), initrd: path.join(GUEST_IMAGE, "initrd.img") };
+
+/** The hosts a VM may run on: its first, and the migration's destination if it is the one that moves. */
+export function vmHosts(spec: LabSpec, vm: VmSpec): string[] {
+    const m = spec.migration;
+    return m && m.vm === vm.name && m.to !== vm.host ? [vm.host, m.to] : [vm.host];
+}
+
+/** The machine a host's processes run on: this one for every emulated host, else the host itself. */
+const machineOf = (h: HostSpec) => (h.transport === "emulated" ? "this machine" : `host '${h.name}'`);
+
+/** The memory each machine needs, MiB, with what it is made of. */
+export function memoryDemand(spec: LabSpec): Map<string, { mib: number; parts: string[] }> {
+    const hosts = new Map(spec.hosts.map((h) => [h.name, h]));
+    const out = new Map<string, { mib: number; parts: string[] }>();
+    const add = (h: HostSpec, mib: number, what: string) => {
+        const d = out.get(machineOf(h)) ?? { mib: 0, parts: [] };
+        d.mib += mib + QEMU_OVERHEAD_MIB;
+        d.parts.push(`${what} ${mib} MiB`);
+        out.set(machineOf(h), d);
+    };
+    for (const vm of spec.vms) for (const h of vmHosts(spec, vm)) add(hosts.get(h)!, vm.memoryMiB, `VM '${vm.name}' on '${h}'`);
+    for (const h of spec.hosts) if (h.appliance) add(h, h.appliance.memoryMiB, `appliance '${h.name}'`);
+    return out;
+}
+
+/** Preflight lines for hypervisor h: its guests' files, and (once per machine) the memory. */
+export function limitLines(spec: LabSpec, h: HostSpec): string[] {
+    const lines: string[] = [];
+    spec.vms.forEach((vm, i) => {
+        if (!vmHosts(spec, vm).includes(h.name)) return;
+        const files = guestFiles(vm);
+        for (const kind of ["kernel", "initrd"] as const) {
+            const hint = vm.image
+                ? `put it there or change /vms/${i}/image/${kind}`
+                : "build wanlab's guest image: bash scripts/bootstrap.sh";
+            lines.push(`[ -r ${quote(files[kind])} ] || add ${quote(`the ${kind} ${files[kind]} of VM '${vm.name}' is not there: ${hint}`)}`);
+        }
+    });
+    // The first hypervisor on a machine checks its memory.
+    const first = spec.hosts.find((x) => machineOf(x) === machineOf(h) && spec.vms.some((vm) => vmHosts(spec, vm).includes(x.name)));
+    const d = memoryDemand(spec).get(machineOf(h));
+    if (d && first?.name === h.name) {
+        lines.push(
+            "total_mib=$(awk '/^MemTotal:/ { print int($2 / 1024) }' /proc/meminfo)",
+            `[ "$total_mib" -ge ${d.mib} ] || add "memory: ${machineOf(h)} has $total_mib MiB in all, and its guests need ${d.mib} MiB ` +
+            `(${d.parts.join(", ")}, each with ${QEMU_OVERHEAD_MIB} MiB for QEMU): give the VMs less memory (memoryMiB, wanlab:vmMemoryMiB)"`,
+        );
+    }
+    return lines;
+}
