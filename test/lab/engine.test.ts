@@ -131,3 +131,45 @@ describe("real engine, a stack file with several mistakes", () => {
         assert.deepEqual(residue("t-bad"), []);
     });
 });
+
+describe("real engine, what would fail later is refused first", () => {
+    const engine = new Engine();
+    const work = fs.mkdtempSync(path.join(os.tmpdir(), "wanlab-test-spec-"));
+    after(() => {
+        engine.cleanup();
+        fs.rmSync(work, { recursive: true, force: true });
+    });
+    /** What the stack's state holds besides the stack itself and the Lab's components. */
+    const created = (stack: string) => (JSON.parse(engine.ok(["stack", "export", "--stack", stack]).stdout).deployment.resources ?? [])
+        .filter((r: any) => r.type !== "pulumi:pulumi:Stack" && !r.type.startsWith("pulumi:providers:"));
+
+    test("a plain `pulumi up` of the default lab on a new stack without its CHAP secret registers nothing and says how to set it", () => {
+        engine.initStack("t-nochap", path.join(ROOT, "stacks", "local.yaml"));
+        const r = engine.pulumi(["up", "--yes", "--stack", "t-nochap", "--skip-preview"]);
+        assert.notEqual(r.code, 0);
+        const out = r.stdout + r.stderr;
+        assert.ok(out.includes("/storage/0/chap/password: the secret wanlab:chapPassword is not set in this stack: " +
+            "set it with `pulumi config set --secret wanlab:chapPassword`"), out);
+        assert.deepEqual(created("t-nochap"), []);
+        assert.deepEqual(residue("t-nochap"), []);
+    });
+
+    test("a VM bigger than this machine's memory and a guest kernel that is not there stop the preflight: no host is built", () => {
+        const file = path.join(work, "local-missing.yaml");
+        fs.writeFileSync(file, fs.readFileSync(path.join(ROOT, "stacks", "local.yaml"), "utf8")
+            .replace("    disk: { storage: shared }\n", "    disk: { storage: shared }\n    image: { kernel: /nonexistent/vmlinuz, initrd: /nonexistent/initrd.img }\n"));
+        engine.initStack("t-limits", file);
+        engine.ok(["config", "set", "--stack", "t-limits", "--secret", "wanlab:chapPassword"], { input: "limits-test-secret" });
+        engine.ok(["config", "set", "--stack", "t-limits", "wanlab:vmMemoryMiB", "65536"]);
+        const r = engine.pulumi(["up", "--yes", "--stack", "t-limits", "--skip-preview"]);
+        assert.notEqual(r.code, 0);
+        const out = r.stdout + r.stderr;
+        assert.match(out, /memory: this machine has \d+ MiB in all, and its guests need 131200 MiB \(VM 'vm1' on 'host1' 65536 MiB, VM 'vm1' on 'host2' 65536 MiB/);
+        assert.ok(out.includes("the kernel /nonexistent/vmlinuz of VM 'vm1' is not there: put it there or change /vms/0/image/kernel"), out);
+        assert.match(out, /Nothing was changed on any host/);
+        // Only checks ran: no host, link, daemon or VM.
+        const kinds = created("t-limits").filter((x: any) => x.custom).map((x: any) => x.urn.split("::").pop());
+        assert.ok(kinds.every((n: string) => /-preflight$/.test(n)), kinds.join(", "));
+        assert.deepEqual(residue("t-limits"), []);
+    });
+});
