@@ -62,8 +62,8 @@ export class ResultStore {
     readonly failures: string;
     readonly log: string;
 
+    // The directory is made by the first write: reading a store that is not there is no error.
     constructor(readonly dir: string) {
-        fs.mkdirSync(dir, { recursive: true });
         this.jsonl = path.join(dir, "runs.jsonl");
         this.csv = path.join(dir, "runs.csv");
         this.failures = path.join(dir, "failures.jsonl");
@@ -108,6 +108,7 @@ export function readCsv(file: string): RunRow[] {
 }
 
 function appendLine(file: string, line: string) {
+    fs.mkdirSync(path.dirname(file), { recursive: true });
     const fd = fs.openSync(file, "a");
     try {
         fs.writeSync(fd, line + "\n");

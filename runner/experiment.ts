@@ -12,7 +12,7 @@ import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
-import type { MigrationRecord } from "../modules/migration/record";
+import { type MigrationRecord, recordFile } from "../modules/migration/record";
 import { engineEnv, ROOT } from "./engine";
 import { Cell, cells, Plan, PARAMETERS } from "../model/plan";
 import { measured, ResultStore, RunRow, rowFromRecord } from "../analysis/results";
@@ -125,22 +125,24 @@ export class Runner {
 
     /** Select (or create) the stack, check its experiment file, and fill in secrets it can make. */
     private async open() {
-        const pulumiCommand = await PulumiCommand.get({ root: path.join(ROOT, ".tools") });
-        this.stack = await LocalWorkspace.createOrSelectStack({ stackName: this.plan.stack, workDir: ROOT },
-            { pulumiCommand, envVars: engineEnv() });
-        // A new stack gets the plan's experiment file (the CLI refuses to read the config of
-        // a stack without one, since Pulumi.yaml requires it).
+        // The stack file first: a bad one must leave no stack, no stack file and no results behind.
         const stackFile = path.join(ROOT, `Pulumi.${this.plan.stack}.yaml`);
         const existing = fs.existsSync(stackFile) ? (yaml.load(fs.readFileSync(stackFile, "utf8")) as any)?.config : undefined;
-        if (!existing?.[configKey("spec")]) await this.stack.setConfig(configKey("spec"), { value: this.plan.spec });
-        const config = await this.stack.getAllConfig();
-        const specFile = config[configKey("spec")].value;
+        const specFile: string = existing?.[configKey("spec")] ?? this.plan.spec;
         this.spec = loadSpec(path.resolve(ROOT, specFile));
         const m = this.spec.migration;
         if (!m) throw new Error(`${specFile} has no migration section: there is nothing to repeat`);
         if (this.plan.matrix.wanProfile && !this.spec.wan) {
             throw new Error(`the plan varies wanProfile, but ${specFile} has no wan section (no router applies a profile)`);
         }
+        fs.mkdirSync(this.store.dir, { recursive: true });
+        const pulumiCommand = await PulumiCommand.get({ root: path.join(ROOT, ".tools") });
+        this.stack = await LocalWorkspace.createOrSelectStack({ stackName: this.plan.stack, workDir: ROOT },
+            { pulumiCommand, envVars: engineEnv() });
+        // A new stack gets the plan's experiment file (the CLI refuses to read the config of
+        // a stack without one, since Pulumi.yaml requires it).
+        if (!existing?.[configKey("spec")]) await this.stack.setConfig(configKey("spec"), { value: this.plan.spec });
+        const config = await this.stack.getAllConfig();
         // Only a secret the stack does not have yet: the lab was built with the ones it has.
         ensureSecrets({ env: { ...process.env, ...engineEnv() }, cwd: ROOT }, this.plan.stack, this.spec);
         // Run numbers only grow: past this stack's own and this plan's.
@@ -199,7 +201,7 @@ export class Runner {
     }
 
     private readRecord(run: number, from: string, to: string): MigrationRecord | undefined {
-        const file = path.join(ROOT, "results", this.plan.stack, `migration-${run}-${from}-${to}.json`);
+        const file = recordFile(path.join(ROOT, "results"), this.plan.stack, { run, from, to });
         if (!fs.existsSync(file)) return undefined;
         const r: MigrationRecord = JSON.parse(fs.readFileSync(file, "utf8"));
         return r.run === run ? r : undefined;

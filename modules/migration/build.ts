@@ -13,6 +13,7 @@ import { hostCheck } from "../../components/host/preflight";
 import { decidedNow, decisionOf } from "../libvirt/build";
 import { type Direction, underlayAddress } from "./model";
 import { Migration } from "./migration";
+import { recordFile } from "./record";
 
 const mismatch = (m: { vm: string; from: string; to: string }, a: string, b: string) =>
     `the migration of ${m.vm} needs the same accelerator on both hypervisors, but ${m.from} would use ${a} and ${m.to} ${b}: ` +
@@ -49,6 +50,7 @@ export const stage: Stage = {
         const run = (lab.settings.migrationRun as number | undefined) ?? 1;
         if (!m || run <= 0) return;
         const direction = (lab.settings.migrationDirection as Direction | undefined) ?? "forward";
+        const [from, to] = direction === "forward" ? [m.from, m.to] : [m.to, m.from];
         const vm = lab.need<VirtualMachine>("vm", m.vm);
         const migration = new Migration(`${m.vm}-migration`, {
             spec: m, run, direction,
@@ -72,9 +74,13 @@ export const stage: Stage = {
         // One JSON record per run under results/<stack>/, written once the run has completed.
         if (!pulumi.runtime.isDryRun()) {
             migration.record.apply((r) => {
-                const dir = path.join("results", lab.stack);
-                fs.mkdirSync(dir, { recursive: true });
-                fs.writeFileSync(path.join(dir, `migration-${r.run}-${r.from}-${r.to}.json`), JSON.stringify(r, null, 2) + "\n");
+                // The host reports the run: it must be the run and the ends this program asked for.
+                if (r.run !== run || r.from !== from || r.to !== to) {
+                    throw new Error(`the migration's record is of run ${r.run} ${r.from} -> ${r.to}, not of run ${run} ${from} -> ${to}: not written`);
+                }
+                const file = recordFile("results", lab.stack, r);
+                fs.mkdirSync(path.dirname(file), { recursive: true });
+                fs.writeFileSync(file, JSON.stringify(r, null, 2) + "\n");
             });
         }
     },

@@ -6,7 +6,7 @@ import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { computeRecord, jobFields, libvirtJob, type MigrationRecord, type RawMigration, recordFromOutput, silences } from "./record";
+import { computeRecord, jobFields, libvirtJob, type MigrationRecord, type RawMigration, recordFile, recordFromOutput, silences } from "./record";
 
 const FIXTURES = path.join(__dirname, "fixtures");
 const raw = (name: string): RawMigration => JSON.parse(fs.readFileSync(path.join(FIXTURES, `${name}.raw.json`), "utf8"));
@@ -99,5 +99,20 @@ describe("the migration record", () => {
         const old = { run: 1, vm: "vm1", from: "a", to: "b", startedAt: 1, totalMs: 2, probe: { downtimeMs: 3 }, libvirt: { downtimeMs: 4 } };
         assert.deepEqual(recordFromOutput(JSON.stringify(old)), { ok: true, ...old });
         assert.throws(() => recordFromOutput('{"x":1}'), /neither a raw record nor a record/);
+    });
+});
+
+describe("the record's file", () => {
+    it("lands at results/<stack>/migration-<run>-<from>-<to>.json", () => {
+        assert.equal(recordFile("/r", "local", { run: 3, from: "host1", to: "host2" }), "/r/local/migration-3-host1-host2.json");
+    });
+
+    it("refuses parts a host or a stack name could use to write elsewhere, naming each", () => {
+        for (const [stack, from, to] of [["local", "../../etc", "host2"], ["..", "host1", "host2"], ["local", "host1", "x/y"], ["local", "", "host2"], ["a b", "h1", "h2"]]) {
+            assert.throws(() => recordFile("/r", stack, { run: 1, from, to }), /refusing to write the migration record: .* is not a plain name/, `${stack} ${from} ${to}`);
+        }
+        assert.throws(() => recordFile("/r", "local", { run: -1, from: "h1", to: "h2" }), /run "-1" is not a plain name/);
+        assert.doesNotThrow(() => recordFile("/r", "local", { run: 0, from: "h1", to: "h2" }));
+        assert.throws(() => recordFile("/r", "local", { run: 1.5, from: "h1", to: "h2" }), /run "1.5"/);
     });
 });

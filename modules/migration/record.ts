@@ -2,6 +2,8 @@
 // probe's replies, the migrate command's times and libvirt's job statistics. A pure
 // function, so that every figure can be checked on fixture files.
 
+import * as path from "node:path";
+
 /** What migrate.sh prints. */
 export interface RawMigration {
     format: "wanlab-migration-raw/1";
@@ -167,4 +169,24 @@ export function recordFromOutput(stdout: string): MigrationRecord {
     if (doc.format === "wanlab-migration-raw/1") return computeRecord(doc as RawMigration);
     if (typeof doc.totalMs === "number" && doc.probe && doc.libvirt) return { ok: true, ...doc };
     throw new Error(`the migration printed neither a raw record nor a record: ${stdout.slice(0, 200)}`);
+}
+
+const SAFE_PART = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/**
+ * Where a run's record goes: <results>/<stack>/migration-<run>-<from>-<to>.json. The parts
+ * come back from a host (the record) or from the user (the stack's name): each must be a
+ * plain name, and the file must land inside the results directory.
+ */
+export function recordFile(resultsDir: string, stack: string, r: { run: number; from: string; to: string }): string {
+    const bad = ([["stack", stack], ["from", r.from], ["to", r.to]] as const).filter(([, v]) => typeof v !== "string" || !SAFE_PART.test(v));
+    if (!Number.isSafeInteger(r.run) || r.run < 0) bad.push(["run", String(r.run)] as any);
+    if (bad.length) {
+        throw new Error(`refusing to write the migration record: ${bad.map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(", ")} ` +
+            "is not a plain name (letters, digits, '_' and '-', up to 64)");
+    }
+    const root = path.resolve(resultsDir);
+    const file = path.resolve(root, stack, `migration-${r.run}-${r.from}-${r.to}.json`);
+    if (!file.startsWith(root + path.sep)) throw new Error(`refusing to write the migration record outside ${root}: ${file}`);
+    return file;
 }

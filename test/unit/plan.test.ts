@@ -8,7 +8,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { cells, loadPlan, validatePlan, Plan } from "../../model/plan";
-import { runsToGo } from "../../runner/experiment";
+import { Runner, runsToGo } from "../../runner/experiment";
 import { ResultStore, readCsv, RunRow } from "../../analysis/results";
 import { buildReport, markdown } from "../../analysis/report";
 import { describe as stats } from "../../analysis/stats";
@@ -133,5 +133,39 @@ describe("report", () => {
             assert.ok(svg.includes(label), label);
         }
         assert.ok(svg.indexOf(">campus<") < svg.indexOf(">trans-pacific<"), "profiles in delay order");
+    });
+});
+
+describe("the runner checks the plan's stack file first", () => {
+    const ROOT = path.resolve(__dirname, "..", "..");
+    const attempt = async (specText: string) => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wanlab-test-"));
+        const spec = path.join(dir, "stack.yaml");
+        fs.writeFileSync(spec, specText);
+        const stack = `t-badplan-${process.pid}`;
+        const plan = validatePlan({ ...base, name: "badplan", stack, spec }).plan!;
+        const results = path.join(dir, "results");
+        let error: unknown;
+        try {
+            await new Runner(plan, { resultsDir: results }).execute();
+        } catch (e) {
+            error = e;
+        }
+        const left = [fs.existsSync(path.join(ROOT, `Pulumi.${stack}.yaml`)) && `Pulumi.${stack}.yaml`, fs.existsSync(results) && "results"].filter(Boolean);
+        fs.rmSync(dir, { recursive: true, force: true });
+        return { error, left, spec };
+    };
+
+    it("an invalid stack file fails with its errors, and leaves no stack file and no results", async () => {
+        const { error, left, spec } = await attempt(fs.readFileSync(path.join(ROOT, "stacks", "local.yaml"), "utf8").replace("mac: \"52:54:00:00:01:01\"", "mac: \"01:00:5e:00:01:01\""));
+        assert.ok(error instanceof SpecValidationError, String(error));
+        assert.match((error as Error).message, new RegExp(`^${spec.replace(/[.*+?^${}()|[\]\\/]/g, "\\$&")}: /vms/0/interfaces/0/mac: MAC 01:00:5e:00:01:01 is a multicast address`));
+        assert.deepEqual(left, []);
+    });
+
+    it("a stack file without a migration: nothing to repeat, said before any stack exists", async () => {
+        const { error, left } = await attempt(fs.readFileSync(path.join(ROOT, "stacks", "small.yaml"), "utf8"));
+        assert.match(String(error), /has no migration section: there is nothing to repeat/);
+        assert.deepEqual(left, []);
     });
 });
