@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
-import { commandProvider as provider, secret, isSecret, shellQuote } from "../../tools/engine/command-provider";
+import { commandProvider as provider, secret, isSecret, shellQuote, unwrap } from "../../tools/engine/command-provider";
 
 const SIG = "4dabf18193072939515e22adb298388d";
 const ASSET = "c44067f5952c0a294b673a41bacd8c17";
@@ -284,6 +284,32 @@ describe("remote.Command and remote.CopyToRemote over a real sshd", () => {
         assert.deepEqual(res.failures, [], JSON.stringify(res.failures));
         return res.inputs;
     }
+
+    it("the environment reaches the remote command on stdin: no value is in any process's arguments while it runs, trailing newlines kept", async () => {
+        const value = `s3cret-${process.pid}-value\nwith a second line\n`;
+        const inputs = await checked(REMOTE, {
+            connection,
+            create: 'sleep 1; printf "%s|" "$PASSWORD"; cat',
+            environment: secret({ PASSWORD: value }),
+            stdin: "own stdin",
+        });
+        const seen: string[] = [];
+        const sampler = setInterval(() => {
+            for (const pid of fs.readdirSync("/proc").filter((p) => /^\d+$/.test(p))) {
+                try {
+                    const args = fs.readFileSync(`/proc/${pid}/cmdline`, "utf8");
+                    if (args.includes("s3cret-")) seen.push(args.replace(/\0/g, " "));
+                } catch { /* gone */ }
+            }
+        }, 20);
+        try {
+            const res = await provider.create!(REMOTE, inputs);
+            assert.deepEqual(unwrap(res.outs.stdout), `${value}|own stdin`);
+        } finally {
+            clearInterval(sampler);
+        }
+        assert.deepEqual(seen, []);
+    });
 
     it("runs create with exported environment and stdin; the secret connection stays secret, stdout does not", async () => {
         const tricky = `it's "quoted" $HOME \`x\`\nline2`;

@@ -360,15 +360,31 @@ export function shellQuote(s: string): string {
     return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
-/** sshd usually refuses SetEnv, so environment travels as export statements. */
-export function withExports(env: Record<string, string>, command: string): string {
+/**
+ * sshd usually refuses SetEnv, and whatever is in the command text is in the remote
+ * shell's arguments (ps shows it) for as long as the command runs. So the environment
+ * travels on the channel's stdin, ahead of the command's own: one NAME=<base64> line per
+ * variable and an end line, read by a fixed preamble that exports each.
+ */
+export const ENV_END = "__WANLAB_ENV_END__";
+export function withEnvOnStdin(env: Record<string, string>, command: string, stdin = ""): { command: string; stdin: string } {
     const lines = Object.entries(env).map(([k, v]) => {
         if (!ENV_NAME.test(k)) {
             throw new Error(`environment variable name ${JSON.stringify(k)} is not a valid shell identifier`);
         }
-        return `export ${k}=${shellQuote(String(v))}\n`;
+        return `${k}=${Buffer.from(String(v), "utf8").toString("base64")}\n`;
     });
-    return lines.join("") + command;
+    // printf is a shell builtin and base64 reads its stdin: no value is ever an argument.
+    // The x keeps trailing newlines that $(...) would strip.
+    const preamble = [
+        `while IFS= read -r wanlab_l && [ "$wanlab_l" != ${ENV_END} ]; do`,
+        '  wanlab_v=$(printf %s "${wanlab_l#*=}" | base64 -d; echo x)',
+        '  export "${wanlab_l%%=*}=${wanlab_v%x}"',
+        "done",
+        "unset wanlab_l wanlab_v",
+        "",
+    ].join("\n");
+    return { command: preamble + command, stdin: lines.join("") + `${ENV_END}\n` + stdin };
 }
 
 function sshExec(client: Client, command: string, stdin?: string): Promise<RunResult> {
@@ -408,7 +424,8 @@ function sshExec(client: Client, command: string, stdin?: string): Promise<RunRe
 async function runRemote(inputs: Props, req: RunRequest): Promise<RunResult> {
     const client = await dial(inputs.connection);
     try {
-        return await sshExec(client, withExports(req.env, req.command), req.stdin);
+        const r = withEnvOnStdin(req.env, req.command, req.stdin);
+        return await sshExec(client, r.command, r.stdin);
     } finally {
         client.end();
     }
