@@ -3,6 +3,7 @@
 // config, run, state and log directories and a distinct host_uuid; elsewhere the
 // system's libvirtd is used. The platform's `uri` says how the other hosts reach it.
 import * as crypto from "node:crypto";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import Handlebars from "handlebars";
 import { render } from "../../lib/render";
@@ -15,6 +16,9 @@ export function nameUuid(name: string): string {
     const h = crypto.createHash("sha256").update(name).digest("hex");
     return `${h.slice(0, 8)}-${h.slice(8, 12)}-5${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
 }
+
+/** The machine's cache of QEMU capabilities that per-host daemons probe (a machine cache, like the images). */
+export const QEMU_CAPS_CACHE = path.join(__dirname, "..", "..", ".cache", "libvirt-qemu-caps");
 
 export interface HypervisorArgs {
     host: Host;
@@ -44,6 +48,7 @@ export class Hypervisor extends pulumi.ComponentResource {
             this.daemon = host.command("libvirtd", {
                 create: shellScript(__dirname, "libvirtd-create.sh"),
                 delete: shellScript(__dirname, "libvirtd-delete.sh"),
+                environment: { CAPS_CACHE: QEMU_CAPS_CACHE },
                 // The daemon reads its configuration at start: a new one means a restart.
                 triggers: [values.hostUuid],
             }, { parent: this, dependsOn: files });

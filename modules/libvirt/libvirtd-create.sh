@@ -1,9 +1,31 @@
 # This host's own libvirtd (emulated hosts), with its config, sockets, state and logs in
 # the host's private directories. Safe to run twice: a running daemon is left alone.
 set -eu
+# At its first start libvirtd probes QEMU's capabilities, seconds per emulator under TCG,
+# and caches them. The cache is the machine's (CAPS_CACHE): libvirtd checks every entry
+# (QEMU's and its own build, the kernel, the CPU) and probes again where one is stale.
+caps=/var/cache/libvirt/qemu/capabilities
+if [ -n "${CAPS_CACHE:-}" ] && [ -d "$CAPS_CACHE" ]; then
+  mkdir -p "$caps"
+  for f in "$CAPS_CACHE"/*.xml; do [ ! -f "$f" ] || cp -p "$f" "$caps/"; done
+fi
 if ! virsh -c qemu:///system version >/dev/null 2>&1; then
-  libvirtd --daemon --config /etc/libvirt/libvirtd.conf --pid-file /run/libvirt/libvirtd.pid
+  # The cache holds the host's CPUID as the daemon read it at its start, on the CPU it ran
+  # on (the APIC ID differs): started on the first CPU this shell may use, every daemon
+  # reads the same, then it gets all of them back.
+  cpus=$(taskset -pc $$ 2>/dev/null | sed 's/.*: *//') || cpus=
+  ${cpus:+taskset -c "${cpus%%[,-]*}"} libvirtd --daemon --config /etc/libvirt/libvirtd.conf --pid-file /run/libvirt/libvirtd.pid
   # shellcheck disable=SC2034 # i only counts the tries
   for i in $(seq 100); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.1; done
+  [ -z "$cpus" ] || taskset -a -p -c "$cpus" "$(cat /run/libvirt/libvirtd.pid)" >/dev/null
 fi
 virsh -c qemu:///system version >/dev/null
+# What it probed, back to the machine's cache, each file replaced whole.
+if [ -n "${CAPS_CACHE:-}" ] && [ -d "$caps" ]; then
+  mkdir -p "$CAPS_CACHE"
+  for f in "$caps"/*.xml; do
+    [ -f "$f" ] || continue
+    n=${f##*/}
+    cmp -s "$f" "$CAPS_CACHE/$n" || { cp -p "$f" "$CAPS_CACHE/.$n.$$" && mv -f "$CAPS_CACHE/.$n.$$" "$CAPS_CACHE/$n"; }
+  done
+fi
