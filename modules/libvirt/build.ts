@@ -8,7 +8,6 @@ import type { Stage } from "../../components/stages";
 import type { LabContext } from "../../components/context";
 import type { HostSpec } from "../../model/types";
 import { quote } from "../../lib/shell";
-import type { OpenVSwitch } from "../bridge/ovs";
 import type { DiskBackend } from "./disk";
 import { hypervisorHosts, runsLibvirt, type VmSpec } from "./model";
 import { decideAccel, type Decision, parseProbe, PROBE_TIMEOUT_S, probeScript, probeThisMachine, VM_CPU_MODEL } from "./accel";
@@ -87,11 +86,11 @@ export const stage: Stage = {
             const d = decisionOf(lab, h.name);
             hosts[h.name].accel = d.apply((x) => ("error" in x ? "none" : x.accel));
             hosts[h.name].accelReason = d.apply((x) => ("error" in x ? x.error : x.reason));
-            // libvirtd plugs VMs' NICs into the host's OVS: that, not the network, comes first.
-            const ovs = lab.lookup<OpenVSwitch>("ovs", h.name);
+            // The daemon needs only its host: it starts while the network is built. A VM, whose
+            // NIC libvirt plugs into the host's OVS, waits for the network (below).
             const hv = new Hypervisor(h.name, {
                 host: lab.hosts[h.name], stack: lab.stack, capability: lab.capability(h.name, "libvirt", "hypervisor"),
-            }, { ...lab.child, dependsOn: ovs ? [ovs] : [] });
+            }, lab.child);
             for (const b of backends) b.onHypervisor?.(hv);
             lab.provide("hypervisor", h.name, hv);
             lab.add("compute", hv);
