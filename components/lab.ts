@@ -13,6 +13,7 @@ import { stages } from "./stages";
 import { preflight } from "./host/preflight";
 import { createHost } from "./host/platforms";
 import { Link } from "./host/link";
+import { pinnedHostKey } from "./host/ssh";
 
 export interface LabArgs {
     spec: LabSpec;
@@ -43,6 +44,16 @@ export class Lab extends pulumi.ComponentResource {
         const config = new pulumi.Config();
         const unset = missingSecrets(spec, (key) => (config.getSecret(key) === undefined ? undefined : "set"));
         if (unset.length) throw new pulumi.RunError(`the stack's configuration lacks what the stack file needs:\n${unset.join("\n")}`);
+        const unpinned = spec.hosts.flatMap((h, i) => {
+            if (!h.ssh) return [];
+            try {
+                pinnedHostKey(h);
+                return [];
+            } catch (e: any) {
+                return [`/hosts/${i}/ssh/knownHosts: host '${h.name}': ${e.message}`];
+            }
+        });
+        if (unpinned.length) throw new pulumi.RunError(unpinned.join("\n"));
         super("wanlab:Lab", name, {}, opts);
 
         const lab = (this.context = new LabContext(this, spec, args.stack, settings, args.probes ?? {}));

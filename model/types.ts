@@ -7,7 +7,7 @@ export type Transport = "emulated" | "ssh";
 export type Role = "hypervisor" | "router" | "storage" | "client" | "service";
 
 export interface SecretRef { config: string }
-export interface SshSpec { address: string; port: number; user: string; privateKey: SecretRef }
+export interface SshSpec { address: string; port: number; user: string; privateKey: SecretRef; hostKey?: string; knownHosts?: string }
 export interface SiteSpec { name: string; description?: string }
 
 export interface HostSpec {

@@ -1,9 +1,11 @@
 // A real machine reached over SSH. Commands run through @pulumi/command's remote.Command;
 // the private key comes from the stack's secret configuration and stays a secret.
+import * as fs from "node:fs";
 import * as pulumi from "@pulumi/pulumi";
 import * as command from "@pulumi/command";
 import type { HostSpec } from "../../model/types";
 import { script } from "../../lib/shell";
+import { knownHostKey } from "../../model/known-hosts";
 import { asArray, CommandArgs, FileArgs, Host, LocalEnd } from "./host";
 
 export interface SshHostArgs {
@@ -16,6 +18,7 @@ export interface SshHostArgs {
 /** The connection for a host's ssh settings; the key is read as a Pulumi secret. */
 export function sshConnection(spec: HostSpec): command.types.input.remote.ConnectionArgs {
     const ssh = spec.ssh!;
+    const hostKey = pinnedHostKey(spec);
     return {
         host: ssh.address,
         port: ssh.port,
@@ -23,7 +26,32 @@ export function sshConnection(spec: HostSpec): command.types.input.remote.Connec
         privateKey: new pulumi.Config().requireSecret(ssh.privateKey.config),
         dialErrorLimit: 5,
         perDialTimeout: 10,
+        ...(hostKey ? { hostKey } : {}),
     };
+}
+
+/**
+ * The host key an ssh host is pinned to: ssh.hostKey, or its entry in ssh.knownHosts
+ * (undefined: not pinned). A known_hosts file without the host is an error, said before
+ * anything is registered (components/lab.ts).
+ */
+export function pinnedHostKey(spec: HostSpec): string | undefined {
+    const ssh = spec.ssh!;
+    if (ssh.hostKey) return ssh.hostKey.split(/\s+/).slice(0, 2).join(" ");
+    if (!ssh.knownHosts) return undefined;
+    let text: string;
+    try {
+        text = fs.readFileSync(ssh.knownHosts, "utf8");
+    } catch (e: any) {
+        throw new Error(`cannot read the known_hosts file ${ssh.knownHosts}: ${e.code ?? e.message}`);
+    }
+    const key = knownHostKey(text, ssh.address, ssh.port);
+    if (!key) {
+        const name = ssh.port === 22 ? ssh.address : `[${ssh.address}]:${ssh.port}`;
+        throw new Error(`${ssh.knownHosts} has no key for ${name}, so its key is unknown: add it once you have checked its fingerprint ` +
+            `(ssh-keyscan -p ${ssh.port} ${ssh.address}, then ssh-keygen -lf), or pin it with ssh.hostKey`);
+    }
+    return key;
 }
 
 export class SshHost extends Host {

@@ -6,9 +6,12 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import * as yaml from "js-yaml";
 import { Engine, residue, ROOT, sh, stackConfigFile } from "./harness";
 import { probeThisMachine } from "../../modules/libvirt/accel";
 import { GUEST_IMAGE } from "../../modules/libvirt/vm";
+import { fingerprint } from "../../model/known-hosts";
+import { execFileSync } from "node:child_process";
 
 const BASE = "t-sshbase";
 const REMOTE = "t-sshremote";
@@ -21,6 +24,15 @@ describe("ssh transport against OpenSSH servers in emulated hosts", () => {
     const keys = fs.mkdtempSync(path.join(os.tmpdir(), "wanlab-test-ssh-"));
     const clientKey = path.join(keys, "client");
     let keyText = "";
+    let hostPub = "";
+    /** ssh-remote.yaml with these ssh settings added per host, as a file of its own. */
+    const pinned = (extra: Record<string, object>, name = "ssh-remote.yaml") => {
+        const doc = yaml.load(fs.readFileSync(path.join(ROOT, "test/lab/fixtures/ssh-remote.yaml"), "utf8")) as any;
+        for (const h of doc.hosts) Object.assign(h.ssh, extra[h.name] ?? {});
+        const file = path.join(keys, name);
+        fs.writeFileSync(file, yaml.dump(doc));
+        return file;
+    };
 
     const startSshd = (host: string, address: string) => {
         const r = sh([
@@ -56,7 +68,10 @@ describe("ssh transport against OpenSSH servers in emulated hosts", () => {
         startSshd("b", "10.20.2.2");
 
         keyText = fs.readFileSync(clientKey, "utf8");
-        engine.initStack(REMOTE, path.join(ROOT, "test/lab/fixtures/ssh-remote.yaml"));
+        // Both hosts pinned: a by its key in the stack file, b by a known_hosts file.
+        hostPub = fs.readFileSync(`${keys}/host_key.pub`, "utf8").trim().split(" ").slice(0, 2).join(" ");
+        fs.writeFileSync(`${keys}/known_hosts`, `10.20.2.2 ${hostPub}\n`);
+        engine.initStack(REMOTE, pinned({ a: { hostKey: hostPub }, b: { knownHosts: `${keys}/known_hosts` } }));
         engine.ok(["config", "set", "--secret", "--stack", REMOTE, "labKey", "--", keyText]);
     });
 
@@ -136,6 +151,29 @@ describe("ssh transport against OpenSSH servers in emulated hosts", () => {
             for (const f of fs.existsSync(cache) ? fs.readdirSync(cache) : []) if (!cachedBefore.has(f)) fs.rmSync(path.join(cache, f));
             if (madeCacheDir) fs.rmSync("/root/.cache/wanlab", { recursive: true, force: true });
         }
+    });
+
+    test("host keys: one the known_hosts file does not have is unknown, one that differs from the pin is refused, and nothing is created", () => {
+        execFileSync("ssh-keygen", ["-q", "-t", "ed25519", "-N", "", "-f", `${keys}/other`]);
+        const other = fs.readFileSync(`${keys}/other.pub`, "utf8").trim().split(" ").slice(0, 2).join(" ");
+        fs.writeFileSync(`${keys}/known_hosts_a_only`, `10.20.1.2 ${hostPub}\n`);
+        const stack = "t-sshpin";
+        engine.initStack(stack, pinned({ a: { hostKey: hostPub }, b: { knownHosts: `${keys}/known_hosts_a_only` } }, "unknown.yaml"));
+        engine.ok(["config", "set", "--secret", "--stack", stack, "labKey", "--", keyText]);
+        const unknown = engine.pulumi(["up", "--yes", "--stack", stack, "--skip-preview"], { netns: MGMT });
+        assert.notEqual(unknown.code, 0);
+        assert.ok((unknown.stdout + unknown.stderr).includes(`/hosts/1/ssh/knownHosts: host 'b': ${keys}/known_hosts_a_only has no key for 10.20.2.2, so its key is unknown`),
+            unknown.stdout + unknown.stderr);
+        const made = () => (JSON.parse(engine.ok(["stack", "export", "--stack", stack]).stdout).deployment.resources ?? []).filter((x: any) => x.type.startsWith("command:"));
+        assert.deepEqual(made(), []);
+
+        engine.ok(["config", "set", "--stack", stack, "wanlab:spec", pinned({ a: { hostKey: other }, b: { knownHosts: `${keys}/known_hosts` } }, "changed.yaml")]);
+        const changed = engine.pulumi(["up", "--yes", "--stack", stack, "--skip-preview"], { netns: MGMT });
+        assert.notEqual(changed.code, 0);
+        const out = changed.stdout + changed.stderr;
+        assert.ok(out.includes(`refused: the host key of 10.20.1.2:22 is not the pinned one (it offered ${fingerprint(hostPub)}, and the stack pins ${fingerprint(other)})`), out);
+        // b's preflight passed, a's was refused: no link, address or check on either.
+        assert.deepEqual(made().filter((x: any) => !/-preflight$/.test(x.urn)).map((x: any) => x.urn), []);
     });
 
     test("destroy over ssh removes the addresses it added, and the base lab leaves nothing", () => {

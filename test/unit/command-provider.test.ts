@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
+import { fingerprint } from "../../model/known-hosts";
 import { commandProvider as provider, secret, isSecret, shellQuote, unwrap } from "../../tools/engine/command-provider";
 
 const SIG = "4dabf18193072939515e22adb298388d";
@@ -369,7 +370,8 @@ describe("remote.Command and remote.CopyToRemote over a real sshd", () => {
 
         const wrongKey = "ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIG1vY2tlZC1ob3N0LWtleS1mb3ItdGVzdGluZy1vbmx5";
         const mismatch = await checked(REMOTE, { connection: secret({ ...conn, hostKey: wrongKey }), create: "true" });
-        await assert.rejects(provider.create!(REMOTE, mismatch), /host key/);
+        await assert.rejects(provider.create!(REMOTE, mismatch), (e: Error) => e.message.includes(
+            `refused: the host key of 127.0.0.1:${conn.port} is not the pinned one (it offered ${fingerprint(hostPublicKey)}, and the stack pins ${fingerprint(wrongKey)})`));
 
         const closed = await checked(REMOTE, {
             connection: secret({ ...connection.value, port: await freePort(), dialErrorLimit: 2, perDialTimeout: 2 }),

@@ -280,10 +280,15 @@ function hostKeyBlob(hostKey: string): Buffer {
 
 class HostKeyMismatch extends Error {}
 
+/** OpenSSH's way to show a key: SHA256:<base64 without padding>. */
+function fingerprintOf(blob: Buffer): string {
+    return `SHA256:${crypto.createHash("sha256").update(blob).digest("base64").replace(/=+$/, "")}`;
+}
+
 function dialOnce(conn: Connection): Promise<Client> {
     return new Promise((resolve, reject) => {
         const client = new Client();
-        let hostKeyRejected = false;
+        let hostKeyRejected: string | false = false;
         const cfg: ConnectConfig = {
             host: conn.host,
             port: conn.port,
@@ -309,7 +314,7 @@ function dialOnce(conn: Connection): Promise<Client> {
             const expected = hostKeyBlob(conn.hostKey);
             cfg.hostVerifier = (key: Buffer) => {
                 const ok = key.equals(expected);
-                hostKeyRejected = !ok;
+                if (!ok) hostKeyRejected = `it offered ${fingerprintOf(key)}, and the stack pins ${fingerprintOf(expected)}`;
                 return ok;
             };
         }
@@ -324,7 +329,8 @@ function dialOnce(conn: Connection): Promise<Client> {
         });
         client.once("error", (e: Error) => {
             client.end();
-            reject(hostKeyRejected ? new HostKeyMismatch(`host key of ${conn.host} does not match connection.hostKey`) : e);
+            reject(hostKeyRejected ? new HostKeyMismatch(`refused: the host key of ${conn.host}:${conn.port} is not the pinned one (${hostKeyRejected}). ` +
+                "If the machine was reinstalled, check its new key and pin that (ssh.hostKey or its known_hosts entry); otherwise something may be in the middle") : e);
         });
         client.connect(cfg);
     });
