@@ -4,9 +4,13 @@
 # reaches the VM on its kernel command line, derived here from the private key, which
 # never leaves this directory's private file.
 set -eu
-if [ -f "$RUNDIR/qemu.pid" ] && kill -0 "$(cat "$RUNDIR/qemu.pid")" 2>/dev/null; then echo running; exit 0; fi
+host_key() { printf 'host-key: %s\n' "$(cut -d' ' -f1,2 "$RUNDIR/host_key.pub")"; }
+if [ -f "$RUNDIR/qemu.pid" ] && kill -0 "$(cat "$RUNDIR/qemu.pid")" 2>/dev/null; then echo running; host_key; exit 0; fi
 mkdir -p "$RUNDIR"
 umask 077
+# The VM's SSH host key, made here and pinned by the lab: QEMU reads it from this private
+# file into fw_cfg, so it is on no command line.
+[ -f "$RUNDIR/host_key" ] || ssh-keygen -q -t ed25519 -N "" -C "wanlab-$NAME" -f "$RUNDIR/host_key"
 printf "%s\n" "$KEY" > "$RUNDIR/key"
 pub=$(ssh-keygen -y -f "$RUNDIR/key" | base64 -w0)
 rm -f "$RUNDIR/key"
@@ -26,10 +30,11 @@ qemu-system-x86_64 -machine accel=tcg -m "$MEMORY" -display none -no-reboot \
   -append "console=ttyS0 quiet panic=-1 wanlab.name=$NAME wanlab.mgmt=$MGMT_ADDR wanlab.nics=$NICS wanlab.key=$pub" \
   -netdev user,id=mgmt,net=$MGMT_NET,restrict=on,hostfwd=tcp:127.0.0.1:2222-:22 \
   -device virtio-net-pci,netdev=mgmt,mac=$MGMT_MAC $netdevs \
+  -fw_cfg name=opt/wanlab/host_key,file="$RUNDIR/host_key" \
   -serial file:"$RUNDIR/console.log" -daemonize -pidfile "$RUNDIR/qemu.pid"
 # Ready when sshd answers with its banner.
 for i in $(seq 180); do
-  if timeout 2 socat -T 2 STDIO TCP:127.0.0.1:2222 </dev/null 2>/dev/null | grep -q ^SSH-; then echo "$NAME up after ${i}s"; exit 0; fi
+  if timeout 2 socat -T 2 STDIO TCP:127.0.0.1:2222 </dev/null 2>/dev/null | grep -q ^SSH-; then echo "$NAME up after ${i}s"; host_key; exit 0; fi
   sleep 1
 done
 echo "appliance $NAME did not answer on SSH within 180 s; console:" >&2

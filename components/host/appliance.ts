@@ -29,6 +29,12 @@ export interface ApplianceHostArgs {
     interfaces: string[];
 }
 
+/** The "host-key: TYPE BASE64" line of the appliance command's output (none from an appliance an older wanlab started). */
+export function applianceHostKey(stdout: string): string | undefined {
+    const line = stdout.split("\n").find((l) => l.startsWith("host-key: "));
+    return line?.slice("host-key: ".length).trim();
+}
+
 /** A stable MAC for one NIC of one appliance (locally administered). */
 function mac(...parts: string[]): string {
     const h = crypto.createHash("sha256").update(parts.join("/")).digest();
@@ -70,6 +76,8 @@ export class ApplianceHost extends SshHost {
                 MGMT_MAC: mgmtMac, NICS: [`${mgmtMac}=mgmt`, ...data.map((n) => `${n.mac}=${n.name}`)].join(","),
             },
         }, { parent: this });
+        // The host key the VM was given (appliance-create.sh prints it): every command pins it.
+        this.connection = { ...this.connection, hostKey: (this.vm as pulumi.CustomResource & { stdout: pulumi.Output<string> }).stdout.apply((out) => applianceHostKey(out) ?? "") };
 
         // 127.0.0.1:PORT of this machine -> 127.0.0.1:2222 in the shell -> the VM's sshd.
         const forward = localCommand(`${spec.name}-ssh-forward`, {

@@ -55,7 +55,8 @@ export function pinnedHostKey(spec: HostSpec): string | undefined {
 }
 
 export class SshHost extends Host {
-    protected readonly connection: command.types.input.remote.ConnectionArgs;
+    /** Set by the constructor; an appliance adds the host key its VM was given. */
+    protected connection: command.types.input.remote.ConnectionArgs;
 
     constructor(name: string, args: SshHostArgs, opts?: pulumi.ComponentResourceOptions, type = "wanlab:host:SshHost") {
         super(type, name, args.spec, opts);

@@ -11,6 +11,9 @@ import { GUEST_IMAGE } from "./vm";
 /** What QEMU itself takes beside the guest's memory, per process (TCG's code buffer, devices), MiB. */
 export const QEMU_OVERHEAD_MIB = 64;
 
+/** Single-quoted even when it need not be: a path in a test's golden file becomes <root>/... */
+const alwaysQuoted = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
+
 const guestFiles = (vm: VmSpec) => vm.image ?? { kernel: path.join(GUEST_IMAGE, "vmlinuz"), initrd: path.join(GUEST_IMAGE, "initrd.img") };
 
 /** The hosts a VM may run on: its first, and the migration's destination if it is the one that moves. */
@@ -47,7 +50,7 @@ export function limitLines(spec: LabSpec, h: HostSpec): string[] {
             const hint = vm.image
                 ? `put it there or change /vms/${i}/image/${kind}`
                 : "build wanlab's guest image: bash scripts/bootstrap.sh";
-            lines.push(`[ -r ${quote(files[kind])} ] || add ${quote(`the ${kind} ${files[kind]} of VM '${vm.name}' is not there: ${hint}`)}`);
+            lines.push(`[ -r ${alwaysQuoted(files[kind])} ] || add ${quote(`the ${kind} ${files[kind]} of VM '${vm.name}' is not there: ${hint}`)}`);
         }
     });
     // The first hypervisor on a machine checks its memory.

@@ -51,6 +51,27 @@ describe("router appliance with NetEm, over the ssh transport", () => {
         assert.ok(!engine.stateText(STACK).includes(body));
     });
 
+    test("the appliance's SSH host key is made by the lab and pinned: every command on it holds that key, and QEMU's command line only a file name", () => {
+        const state = JSON.parse(engine.ok(["stack", "export", "--stack", STACK, "--show-secrets"]).stdout).deployment.resources;
+        const vm = state.find((x: any) => x.urn.endsWith("::r-appliance"));
+        // `stack export --show-secrets` gives a secret as {plaintext: JSON}.
+        const plain = (v: any) => (v && typeof v === "object" && "plaintext" in v ? JSON.parse(v.plaintext) : v);
+        const stdout = String(plain(vm.outputs.stdout));
+        const hostKey = /^host-key: (ssh-ed25519 \S+)$/m.exec(stdout)?.[1];
+        assert.ok(hostKey, stdout);
+        const remote = state.filter((x: any) => x.type === "command:remote:Command");
+        assert.ok(remote.length >= 2);
+        for (const x of remote) assert.equal(plain(x.inputs.connection).hostKey, hostKey, x.urn);
+        // Its private half is in a 0600 file that QEMU reads; no process shows it.
+        const qemu = sh(`ps -eo args= | grep -F 'wanlab.name=r ' | grep -v grep`).out;
+        assert.match(qemu, /-fw_cfg name=opt\/wanlab\/host_key,file=\S+\/host_key/);
+        assert.doesNotMatch(qemu, /PRIVATE KEY|wanlab.hostkey=/i);
+        // The appliance serves exactly that key.
+        const port = forwardPort(STACK, "r");
+        const served = sh(`ssh-keyscan -t ed25519 -p ${port} 127.0.0.1 2>/dev/null`).out.trim().split(/\s+/).slice(1, 3).join(" ");
+        assert.equal(served, hostKey);
+    });
+
     test("a new profile shows as exactly that change, and up updates the qdiscs in place", (t) => {
         engine.ok(["config", "set", "--stack", STACK, "wanlab:wanProfile", "trans-atlantic"]);
         const diff = engine.ok(["preview", "--diff", "--stack", STACK]).stdout;
