@@ -1,5 +1,5 @@
 // Helpers for the real-engine tests: shell commands, and what a lab left behind.
-import { spawnSync, SpawnSyncOptions } from "node:child_process";
+import { spawn, spawnSync, SpawnSyncOptions } from "node:child_process";
 export { Engine, ROOT, stackConfigFile } from "../../runner/engine";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -34,4 +34,24 @@ export function daemonPids(): Set<string> {
     const out = sh("ps -eo pid=,stat=,comm=").out.trim().split("\n");
     return new Set(out.map((l) => l.trim().split(/\s+/)).filter(([, stat, comm]) => !stat.startsWith("Z") && DAEMONS.test(comm ?? ""))
         .map(([pid, , comm]) => `${pid} ${comm}`));
+}
+
+/**
+ * Samples every process's arguments every 10 ms, in a process of its own (the tests'
+ * engine calls block this one), for the lines of secretFile; stop() returns the
+ * arguments of each process seen with one, once each. The secret itself is on no
+ * command line of the sampler's: grep reads it from the file.
+ */
+export function sampleArguments(secretFile: string): { stop(): string[] } {
+    const out = `${secretFile}.seen`;
+    const loop = 'while :; do for f in $(grep -l -a -F -f "$0" /proc/[0-9]*/cmdline 2>/dev/null); do tr "\\0" " " < "$f" 2>/dev/null; echo; done; sleep 0.01; done';
+    const child = spawn("/bin/sh", ["-c", loop, secretFile], { stdio: ["ignore", fs.openSync(out, "w"), "ignore"], detached: true });
+    return {
+        stop() {
+            process.kill(-child.pid!, "SIGKILL");
+            const seen = fs.readFileSync(out, "utf8").split("\n").map((l) => l.trim()).filter(Boolean);
+            fs.rmSync(out, { force: true });
+            return [...new Set(seen)];
+        },
+    };
 }
