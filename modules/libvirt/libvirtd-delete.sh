@@ -1,8 +1,11 @@
-# Stop the daemon and remove its state, logs and secrets.
+# Stop the daemon and remove its state, logs and secrets. It has left once it is gone or a
+# zombie (a daemon's parent is init, which may reap it late); one that is still there 2 s
+# after SIGTERM is killed (its VMs are gone by now).
 set -eu
 [ -f /run/libvirt/libvirtd.pid ] || exit 0
 pid=$(cat /run/libvirt/libvirtd.pid)
+alive() { st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1; [ "${st%% *}" != Z ]; }
 kill "$pid" 2>/dev/null || true
 # shellcheck disable=SC2034 # i only counts the tries
-for i in $(seq 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+for i in $(seq 40); do alive "$pid" || break; [ "$i" != 20 ] || kill -KILL "$pid" 2>/dev/null || true; sleep 0.1; done
 rm -rf /var/lib/libvirt/* /run/libvirt/* /var/log/libvirt/* /etc/libvirt/secrets
