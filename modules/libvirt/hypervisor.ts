@@ -48,15 +48,15 @@ export class Hypervisor extends pulumi.ComponentResource {
             this.daemon = host.command("libvirtd", {
                 create: shellScript(__dirname, "libvirtd-create.sh"),
                 delete: shellScript(__dirname, "libvirtd-delete.sh"),
-                environment: { CAPS_CACHE: QEMU_CAPS_CACHE },
+                environment: { CAPS_CACHE: QEMU_CAPS_CACHE, SUPERVISE: path.join(__dirname, "libvirtd-supervise.sh") },
                 // The daemon reads its configuration at start: a new one means a restart.
                 triggers: [values.hostUuid],
             }, { parent: this, dependsOn: files });
         } else {
-            this.daemon = host.command("libvirtd", {
-                create: "virsh -c qemu:///system version >/dev/null || { echo 'libvirtd is not running on this host: install and start libvirt-daemon-system' >&2; exit 1; }",
-            }, { parent: this });
+            this.daemon = host.command("libvirtd", { create: SYSTEM_CHECK }, { parent: this });
         }
         this.registerOutputs({ uri: this.uri });
     }
 }
+
+const SYSTEM_CHECK = "virsh -c qemu:///system version >/dev/null || { echo 'libvirtd is not running on this host: install and start libvirt-daemon-system' >&2; exit 1; }";

@@ -9,16 +9,15 @@ if [ -n "${CAPS_CACHE:-}" ] && [ -d "$CAPS_CACHE" ]; then
   mkdir -p "$caps"
   for f in "$CAPS_CACHE"/*.xml; do [ ! -f "$f" ] || cp -p "$f" "$caps/"; done
 fi
-if ! virsh -c qemu:///system version >/dev/null 2>&1; then
-  # The cache holds the host's CPUID as the daemon read it at its start, on the CPU it ran
-  # on (the APIC ID differs): started on the first CPU this shell may use, every daemon
-  # reads the same, then it gets all of them back.
+sup=/run/libvirt/libvirtd-supervisor.pid
+if ! { [ -f "$sup" ] && kill -0 "$(cat "$sup")" 2>/dev/null; }; then
+  # Started on the first CPU this shell may use (the capabilities cache holds the CPUID
+  # read there), then given all of them: libvirtd-supervise.sh.
   cpus=$(taskset -pc $$ 2>/dev/null | sed 's/.*: *//') || cpus=
-  ${cpus:+taskset -c "${cpus%%[,-]*}"} libvirtd --daemon --config /etc/libvirt/libvirtd.conf --pid-file /run/libvirt/libvirtd.pid
-  # shellcheck disable=SC2034 # i only counts the tries
-  for i in $(seq 100); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.1; done
-  [ -z "$cpus" ] || taskset -a -p -c "$cpus" "$(cat /run/libvirt/libvirtd.pid)" >/dev/null
+  setsid sh "$SUPERVISE" "${cpus%%[,-]*}" "$cpus" </dev/null >/dev/null 2>&1 &
 fi
+# shellcheck disable=SC2034 # i only counts the tries
+for i in $(seq 100); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.1; done
 virsh -c qemu:///system version >/dev/null
 # What it probed, back to the machine's cache, each file replaced whole.
 if [ -n "${CAPS_CACHE:-}" ] && [ -d "$caps" ]; then

@@ -529,7 +529,9 @@ describe("Lab for stacks/local.yaml", () => {
             assert.match(qemu.inputs.stdin, /^stdio_handler = "file"$/m);
             const daemon = built.byName(`${h}-libvirtd`);
             assert.deepEqual(daemon.inputs.interpreter, nsenter(h));
-            assert.ok(daemon.inputs.create.includes("libvirtd --daemon --config /etc/libvirt/libvirtd.conf --pid-file /run/libvirt/libvirtd.pid"));
+            // Started under its supervisor (libvirtd-supervise.sh), which starts it again if it dies.
+            assert.ok(daemon.inputs.create.includes('setsid sh "$SUPERVISE"'), "started by its supervisor");
+            assert.equal(path.basename(daemon.inputs.environment.SUPERVISE), "libvirtd-supervise.sh");
             // A new UUID (a new config) restarts the daemon.
             assert.deepEqual(daemon.inputs.triggers, [m![1]]);
         }
