@@ -1,10 +1,14 @@
 // Runs the Pulumi CLI for the tests and the benchmark against a throwaway file backend
 // of their own, so that a user's stacks are never touched. Each stack gets its own
 // Pulumi.<stack>.yaml naming its experiment file; cleanup() destroys and removes them.
+// The backend records its owner (this process) and its stacks, so that when the process is
+// killed before cleanup() the next `npm test` or `npm run lab:down` cleans up instead
+// (runner/sweep.ts).
 import { spawnSync, SpawnSyncOptions } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
+import { recordOwner } from "./owner";
 
 export const ROOT = path.resolve(__dirname, "..");
 const TOOLS_BIN = path.join(ROOT, ".tools", "bin");
@@ -42,6 +46,10 @@ export class Engine {
         PULUMI_HOME: path.join(ROOT, ".tools", "pulumi-home"),
     };
 
+    constructor() {
+        recordOwner(this.backend, ROOT, this.stacks);
+    }
+
     /** Run `pulumi ARGS`; with netns, inside that network namespace. */
     pulumi(args: string[], opts: { netns?: string; input?: string } = {}): Run {
         const argv = opts.netns
@@ -64,8 +72,10 @@ export class Engine {
 
     /** Create a stack that builds the given experiment file. */
     initStack(stack: string, specFile: string) {
-        fs.writeFileSync(stackConfigFile(stack), `config:\n  wanlab:spec: ${specFile}\n`);
+        // Recorded before anything of the stack's exists, so that a sweep knows it is owned.
         this.stacks.add(stack);
+        recordOwner(this.backend, ROOT, this.stacks);
+        fs.writeFileSync(stackConfigFile(stack), `config:\n  wanlab:spec: ${specFile}\n`);
         this.ok(["stack", "init", stack]);
     }
 
