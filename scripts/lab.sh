@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # npm run lab: bootstrap, `pulumi up` of the default emulated stack, then a summary.
-# npm run lab:down: destroy it. Another stack: STACK=<name> npm run lab.
+# npm run lab:down: destroy it, then sweep what killed tests left behind (runner/sweep.ts).
+# Another stack: STACK=<name> npm run lab.
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 cd "$ROOT"
@@ -20,6 +21,8 @@ case "${1:-up}" in
     ;;
   down)
     pulumi destroy --yes --skip-preview --stack "$STACK"
+    # And what killed tests left behind (never a stack of the user's or of a running test).
+    node --import tsx runner/sweep.ts || echo "lab.sh: the sweep failed (see above)" >&2
     ;;
   *) echo "usage: lab.sh up|down" >&2; exit 2 ;;
 esac
