@@ -14,6 +14,7 @@ import { preflight } from "./host/preflight";
 import { createHost } from "./host/platforms";
 import { Link } from "./host/link";
 import { pinnedHostKey } from "./host/ssh";
+import { ownerCheck } from "./host/emulated";
 
 export interface LabArgs {
     spec: LabSpec;
@@ -60,7 +61,10 @@ export class Lab extends pulumi.ComponentResource {
         const all = stages();
         for (const { stage } of all) stage.prepare?.(lab);
         for (const h of spec.hosts) {
-            const lines = all.flatMap(({ stage }) => stage.preflight?.(lab, h) ?? []);
+            const lines = [
+                ...(h.transport === "emulated" ? ownerCheck(args.stack, h.name) : []),
+                ...all.flatMap(({ stage }) => stage.preflight?.(lab, h) ?? []),
+            ];
             lab.preflights[h.name] = preflight(h, requirementsFor(spec, h), lines, lab.child);
         }
         // Every host waits for every preflight and every check across hosts.

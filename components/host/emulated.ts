@@ -1,10 +1,12 @@
 // An emulated host: a network namespace plus a private mount namespace on this machine,
 // with its own runtime directory. Every command for the host runs inside both.
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { HostSpec } from "../../model/types";
 import { shellScript } from "../../lib/scripts";
 import { CommandArgs, Host, LocalEnd } from "./host";
 import { emulatedNames, localCommand, RUN_ROOT } from "./local";
+import { quote } from "../../lib/shell";
 
 export interface EmulatedHostArgs {
     spec: HostSpec;
@@ -22,6 +24,21 @@ export const PRIVATE_DIRS = [
     "/etc/openvswitch", "/run/openvswitch", "/var/log/openvswitch", "/run/tgtd", "/var/lib/wanlab",
 ];
 
+/** Who an emulated host's namespaces belong to: this checkout's stack of that name. */
+export const labOwner = (stack: string) => `${path.resolve(__dirname, "..", "..")} ${stack}`;
+
+/**
+ * Preflight lines: the host's namespaces, if they exist, are this lab's. Two checkouts (or
+ * users) on one machine with a stack of the same name would otherwise share them.
+ */
+export function ownerCheck(stack: string, host: string): string[] {
+    const { runDir } = emulatedNames(stack, host);
+    return [
+        `owner=$(cat ${quote(`${runDir}/owner`)} 2>/dev/null || true)`,
+        `[ -z "$owner" ] || [ "$owner" = ${quote(labOwner(stack))} ] || add "its namespaces on this machine: another lab has them (the stack '${stack}' of $\{owner% *}). Destroy that one, or give this stack another name"`,
+    ];
+}
+
 export class EmulatedHost extends Host {
     readonly netns: string;
     readonly runDir: string;
@@ -37,6 +54,7 @@ export class EmulatedHost extends Host {
             delete: shellScript(__dirname, "namespace-delete.sh"),
             environment: {
                 NETNS: netns, RUN: runDir, RUN_ROOT, STACK_DIR: `${RUN_ROOT}/${args.stack}`, PRIVATE_DIRS: PRIVATE_DIRS.join(" "),
+                OWNER: labOwner(args.stack),
             },
         }, { parent: this, dependsOn: args.preflights });
         this.ready = [this.namespace];

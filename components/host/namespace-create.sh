@@ -1,9 +1,11 @@
 # An emulated host: its network namespace, and a mount namespace pinned to a file (as
 # `ip netns` pins network namespaces) so that later commands enter both with nsenter.
 set -eu
+# Whose namespaces these are (the preflight refuses another lab's), first of all.
+mkdir -p "$RUN"
+echo "$OWNER" > "$RUN/owner"
 [ -e "/run/netns/$NETNS" ] || ip netns add "$NETNS"
 ip -n "$NETNS" link set lo up
-mkdir -p "$RUN"
 if ! mountpoint -q "$RUN/mnt"; then
   touch "$RUN/mnt"
   unshare --mount="$RUN/mnt" --propagation private true

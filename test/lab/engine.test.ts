@@ -154,6 +154,25 @@ describe("real engine, what would fail later is refused first", () => {
         assert.deepEqual(residue("t-nochap"), []);
     });
 
+    test("another checkout's lab of the same stack name on this machine: refused at preflight, and its namespaces are left alone", () => {
+        const stack = "t-owner";
+        const theirs = `/run/wanlab/${stack}/h1`;
+        fs.mkdirSync(theirs, { recursive: true });
+        fs.writeFileSync(`${theirs}/owner`, `/srv/other-checkout ${stack}\n`);
+        try {
+            engine.initStack(stack, path.join(ROOT, "stacks", "small.yaml"));
+            const r = engine.pulumi(["up", "--yes", "--stack", stack, "--skip-preview"]);
+            assert.notEqual(r.code, 0);
+            assert.ok((r.stdout + r.stderr).includes(`its namespaces on this machine: another lab has them (the stack '${stack}' of /srv/other-checkout). ` +
+                "Destroy that one, or give this stack another name"), r.stdout + r.stderr);
+            assert.equal(fs.readFileSync(`${theirs}/owner`, "utf8"), `/srv/other-checkout ${stack}\n`, "theirs untouched");
+            assert.deepEqual(created(stack).filter((x: any) => x.custom && !/-preflight$/.test(x.urn)), []);
+        } finally {
+            fs.rmSync(`/run/wanlab/${stack}`, { recursive: true, force: true });
+        }
+        assert.deepEqual(residue(stack), []);
+    });
+
     test("a VM bigger than this machine's memory and a guest kernel that is not there stop the preflight: no host is built", () => {
         const file = path.join(work, "local-missing.yaml");
         fs.writeFileSync(file, fs.readFileSync(path.join(ROOT, "stacks", "local.yaml"), "utf8")

@@ -211,6 +211,8 @@ describe("Lab for stacks/small.yaml", () => {
                 RUN_ROOT: "/run/wanlab",
                 STACK_DIR: `/run/wanlab/${STACK}`,
                 PRIVATE_DIRS: PRIVATE_DIRS,
+                // This checkout's stack: another lab's namespaces of the same name are refused.
+                OWNER: `${ROOT} ${STACK}`,
             });
             assert.equal(ns.inputs.interpreter, undefined, "the namespace is made from outside it");
             // Each private directory is bind-mounted from the host's runtime directory, inside its mount namespace.
