@@ -5,7 +5,7 @@
 //
 //   node --import tsx --test test/spec/reach.test.ts
 
-import { describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
@@ -121,6 +121,7 @@ describe("MACs", () => {
 
 describe("messages in words", () => {
     const tmp = fs.mkdtempSync(path.join(os.tmpdir(), "wanlab-spec-"));
+    after(() => fs.rmSync(tmp, { recursive: true, force: true }));
     const fileErrors = (text: string) => {
         const file = path.join(tmp, "stack.yaml");
         fs.writeFileSync(file, text);
