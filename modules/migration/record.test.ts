@@ -105,10 +105,11 @@ describe("the migration record", () => {
 describe("the record's file", () => {
     it("lands at results/<stack>/migration-<run>-<from>-<to>.json", () => {
         assert.equal(recordFile("/r", "local", { run: 3, from: "host1", to: "host2" }), "/r/local/migration-3-host1-host2.json");
+        assert.equal(recordFile("/r", "dev.v2", { run: 3, from: "host1", to: "host2" }), "/r/dev.v2/migration-3-host1-host2.json", "a stack name with a dot");
     });
 
     it("refuses parts a host or a stack name could use to write elsewhere, naming each", () => {
-        for (const [stack, from, to] of [["local", "../../etc", "host2"], ["..", "host1", "host2"], ["local", "host1", "x/y"], ["local", "", "host2"], ["a b", "h1", "h2"]]) {
+        for (const [stack, from, to] of [["local", "../../etc", "host2"], ["..", "host1", "host2"], ["local", "host1", "x/y"], ["local", "", "host2"], ["a b", "h1", "h2"], [".hidden", "h1", "h2"], ["local", "h1/..", "h2"]]) {
             assert.throws(() => recordFile("/r", stack, { run: 1, from, to }), /refusing to write the migration record: .* is not a plain name/, `${stack} ${from} ${to}`);
         }
         assert.throws(() => recordFile("/r", "local", { run: -1, from: "h1", to: "h2" }), /run "-1" is not a plain name/);

@@ -171,7 +171,8 @@ export function recordFromOutput(stdout: string): MigrationRecord {
     throw new Error(`the migration printed neither a raw record nor a record: ${stdout.slice(0, 200)}`);
 }
 
-const SAFE_PART = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+// Pulumi stack names may hold dots; a name that starts with a letter or digit and has no slash stays one path component.
+const SAFE_PART = /^[A-Za-z0-9][A-Za-z0-9_.-]{0,63}$/;
 
 /**
  * Where a run's record goes: <results>/<stack>/migration-<run>-<from>-<to>.json. The parts
@@ -183,7 +184,7 @@ export function recordFile(resultsDir: string, stack: string, r: { run: number; 
     if (!Number.isSafeInteger(r.run) || r.run < 0) bad.push(["run", String(r.run)] as any);
     if (bad.length) {
         throw new Error(`refusing to write the migration record: ${bad.map(([k, v]) => `${k} ${JSON.stringify(v)}`).join(", ")} ` +
-            "is not a plain name (letters, digits, '_' and '-', up to 64)");
+            "is not a plain name (a letter or digit, then letters, digits, '.', '_' and '-', up to 64)");
     }
     const root = path.resolve(resultsDir);
     const file = path.resolve(root, stack, `migration-${r.run}-${r.from}-${r.to}.json`);
