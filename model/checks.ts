@@ -4,7 +4,6 @@
 import type { LabSpec } from "./types";
 import { hostPart, inPrefix, isNetworkPrefix, isReservedInPrefix, overlappingPairs } from "./address";
 import { CheckContext } from "./context";
-import { hostNode } from "./network";
 
 export function coreErrors(spec: LabSpec, ctx: CheckContext) {
     ctx.unique("sites", spec.sites);
@@ -38,8 +37,7 @@ export function coreErrors(spec: LabSpec, ctx: CheckContext) {
                 else if (e.address.split("/")[1] !== l.subnet.split("/")[1]) ctx.err(`${ep}/address`, `prefix length of ${e.address} differs from the subnet ${l.subnet}`);
                 else if (isReservedInPrefix(e.address, l.subnet)) ctx.err(`${ep}/address`, `${hostPart(e.address)} is the network or broadcast address of ${l.subnet}`);
                 ctx.claimAddress(e.address, `${ep}/address`);
-                ctx.attach(e.host, e.address);
-                ctx.net.address(hostNode(e.host), e.address, `link:${l.name}`);
+                ctx.attach(e.host, e.address, `link:${l.name}`);
             }
         });
         if (twice !== undefined) {

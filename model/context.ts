@@ -4,7 +4,7 @@
 import { pushTo } from "../lib/maps";
 import type { HostSpec, LabSpec, SpecError } from "./types";
 import { hostPart, inPrefix } from "./address";
-import { Network } from "./network";
+import { hostNode, Network } from "./network";
 
 export class CheckContext {
     readonly errors: SpecError[] = [];
@@ -68,9 +68,10 @@ export class CheckContext {
         else this.addresses.set(ip, pointer);
     }
 
-    /** The host has this interface address (a.b.c.d/n): it is attached to that subnet. */
-    attach(host: string, ifaddr: string) {
+    /** The host has this interface address (a.b.c.d/n) on that segment: it is attached to the subnet. */
+    attach(host: string, ifaddr: string, segment: string) {
         pushTo(this.attachedTo, host, ifaddr);
+        this.net.address(hostNode(host), ifaddr, segment);
         const ip = hostPart(ifaddr);
         if (!this.ownerOfIp.has(ip)) this.ownerOfIp.set(ip, host);
     }

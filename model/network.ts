@@ -14,7 +14,8 @@ interface Node { ifaces: Iface[]; routes: Route[]; forwards: boolean }
 export type PathResult = { ok: true; hops: string[]; mtu: number; source: string } | { ok: false; reason: string };
 
 const MAX_HOPS = 32;
-const u32 = (ip: string) => parseAddress(ip).toByteArray().reduce((a, b) => a * 256 + b, 0);
+const bytes = (a: { toByteArray(): number[] }) => a.toByteArray().reduce((x, b) => x * 256 + b, 0);
+const u32 = (ip: string) => bytes(parseAddress(ip));
 const mask = (bits: number) => (bits === 0 ? 0 : (0xffffffff << (32 - bits)) >>> 0);
 const netOf = (ip: number, bits: number) => (ip & mask(bits)) >>> 0;
 
@@ -46,13 +47,13 @@ export class Network {
         this.segment(seg);
         const p = parsePrefix(cidr);
         const ip = hostPart(cidr);
-        this.node(node).ifaces.push({ ip, net: netOf(u32(p.addr.toString()), p.bits), bits: p.bits, seg, cidr });
+        this.node(node).ifaces.push({ ip, net: netOf(bytes(p.addr), p.bits), bits: p.bits, seg, cidr });
         this.owners = undefined;
     }
 
     route(node: string, to: string, via: string) {
         const p = parsePrefix(to);
-        this.node(node).routes.push({ to, net: netOf(u32(p.addr.toString()), p.bits), bits: p.bits, via });
+        this.node(node).routes.push({ to, net: netOf(bytes(p.addr), p.bits), bits: p.bits, via });
     }
 
     forwarding(node: string, on: boolean) {

@@ -6,7 +6,6 @@ import type { ModuleModel } from "../../model/modules";
 import type { CheckContext } from "../../model/context";
 import { inPrefix } from "../../model/address";
 import { nodeId } from "../../model/graph";
-import { hostNode } from "../../model/network";
 
 export interface BridgeSpec { name: string; host: string; type: "ovs" | "linux"; address?: string }
 
@@ -48,8 +47,7 @@ export const module: ModuleModel = {
         spec.bridges.forEach((b, i) => {
             if (!b.address) return;
             ctx.claimAddress(b.address, `/bridges/${i}/address`);
-            ctx.attach(b.host, b.address);
-            ctx.net.address(hostNode(b.host), b.address, bridgeSegment(b.host, b.name));
+            ctx.attach(b.host, b.address, bridgeSegment(b.host, b.name));
             // A bridge's address must sit in the subnet of a link plugged into it.
             const uplinks = uplinksOf.get(`${b.host}/${b.name}`) ?? [];
             if (uplinks.length && !uplinks.some((subnet) => inPrefix(b.address!, subnet)))

@@ -4,7 +4,7 @@
 import type { ModuleModel } from "../../model/modules";
 import type { SecretRef } from "../../model/types";
 import { nodeId } from "../../model/graph";
-import { hypervisorHosts, mayRunOn } from "../libvirt/model";
+import { hypervisorHosts, vmHosts } from "../libvirt/model";
 import { hostNode } from "../../model/network";
 import { inPrefix } from "../../model/address";
 
@@ -49,7 +49,7 @@ export const module: ModuleModel = {
         ctx.later(() => spec.vms.forEach((vm, i) => {
             const st = spec.storage.find((s) => s.name === vm.disk.storage);
             if (!st || !isIscsi(st)) return;
-            for (const host of mayRunOn(ctx, vm.name)) {
+            for (const host of vmHosts(spec, vm)) {
                 const path = ctx.net.roundTrip(hostNode(host), st.portal);
                 if (!path.ok) {
                     ctx.err(`/vms/${i}/disk/storage`, `host '${host}', where VM '${vm.name}' may run, cannot reach storage '${st.name}' at ${st.portal}: ${path.reason}`);

@@ -2,7 +2,6 @@
 // VMs' disks are on, then each VM on its first host, once the network, its storage and
 // every hypervisor are up (a VM may move to any of them). Which accelerator each
 // hypervisor uses is decided first (accel.ts), and said by its preflight.
-import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import type { Stage } from "../../components/stages";
 import type { LabContext } from "../../components/context";
@@ -12,13 +11,13 @@ import type { DiskBackend } from "./disk";
 import { hypervisorHosts, runsLibvirt, type VmSpec } from "./model";
 import { decideAccel, type Decision, parseProbe, PROBE_TIMEOUT_S, probeScript, probeThisMachine, VM_CPU_MODEL } from "./accel";
 import { Hypervisor } from "./hypervisor";
-import { GUEST_IMAGE, VirtualMachine } from "./vm";
+import { guestFiles, VirtualMachine } from "./vm";
 import { limitLines } from "./limits";
 
 /** The kernel a host's probe boots: that of a VM it runs first, else of any VM (each may move anywhere). */
 function probeImage(spec: { vms: VmSpec[] }, host: string) {
     const vm = spec.vms.find((v) => v.host === host) ?? spec.vms[0];
-    return vm.image ?? { kernel: path.join(GUEST_IMAGE, "vmlinuz"), initrd: path.join(GUEST_IMAGE, "initrd.img") };
+    return guestFiles(vm);
 }
 
 /** Where the host's probe runs: in this program (a host on this machine) or in its preflight. */

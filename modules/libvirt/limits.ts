@@ -2,25 +2,13 @@
 // guest's files are there, and the machine has the memory its VMs and appliances need.
 // Emulated hosts and appliances share this machine, so their demands add up; the
 // migrating VM counts twice (it exists at both ends while it moves).
-import * as path from "node:path";
 import type { HostSpec, LabSpec } from "../../model/types";
 import { quote } from "../../lib/shell";
-import type { VmSpec } from "./model";
-import { GUEST_IMAGE } from "./vm";
+import { vmHosts } from "./model";
+import { guestFiles } from "./vm";
 
 /** What QEMU itself takes beside the guest's memory, per process (TCG's code buffer, devices), MiB. */
 export const QEMU_OVERHEAD_MIB = 64;
-
-/** Single-quoted even when it need not be: a path in a test's golden file becomes <root>/... */
-const alwaysQuoted = (s: string) => `'${s.replace(/'/g, "'\\''")}'`;
-
-const guestFiles = (vm: VmSpec) => vm.image ?? { kernel: path.join(GUEST_IMAGE, "vmlinuz"), initrd: path.join(GUEST_IMAGE, "initrd.img") };
-
-/** The hosts a VM may run on: its first, and the migration's destination if it is the one that moves. */
-export function vmHosts(spec: LabSpec, vm: VmSpec): string[] {
-    const m = spec.migration;
-    return m && m.vm === vm.name && m.to !== vm.host ? [vm.host, m.to] : [vm.host];
-}
 
 /** The machine a host's processes run on: this one for every emulated host, else the host itself. */
 const machineOf = (h: HostSpec) => (h.transport === "emulated" ? "this machine" : `host '${h.name}'`);
@@ -50,7 +38,7 @@ export function limitLines(spec: LabSpec, h: HostSpec): string[] {
             const hint = vm.image
                 ? `put it there or change /vms/${i}/image/${kind}`
                 : "build wanlab's guest image: bash scripts/bootstrap.sh";
-            lines.push(`[ -r ${alwaysQuoted(files[kind])} ] || add ${quote(`the ${kind} ${files[kind]} of VM '${vm.name}' is not there: ${hint}`)}`);
+            lines.push(`[ -r ${quote(files[kind])} ] || add ${quote(`the ${kind} ${files[kind]} of VM '${vm.name}' is not there: ${hint}`)}`);
         }
     });
     // The first hypervisor on a machine checks its memory.

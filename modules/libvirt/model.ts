@@ -2,6 +2,7 @@
 // (when the lab has VMs), and each VM defined and started on its first host. Which
 // accelerator a hypervisor uses is decided by a probe that boots a guest (accel.ts).
 import type { ModuleModel } from "../../model/modules";
+import type { LabSpec } from "../../model/types";
 import { inPrefix } from "../../model/address";
 import { bridgeRef, bridgeSegment } from "../bridge/model";
 import type { Network } from "../../model/network";
@@ -55,9 +56,11 @@ export function withVmOn<T>(net: Network, vm: VmSpec, host: string, ask: () => T
     }
 }
 
-/** The hosts a VM may run on: its first, and those a migration takes it to (checks add them). */
-export const mayRunOn = (ctx: { lookup<T>(k: string, key: string): T | undefined }, vm: string) =>
-    ctx.lookup<Set<string>>("may-run-on", vm) ?? new Set<string>();
+/** The hosts a VM may run on: its first, and the migration's destination if it is the one that moves. */
+export function vmHosts(spec: LabSpec, vm: VmSpec): string[] {
+    const m = spec.migration;
+    return m && m.vm === vm.name && m.to !== vm.host ? [vm.host, m.to] : [vm.host];
+}
 
 /** A unicast MAC that is not all zeros: a multicast source address is dropped by every bridge. */
 function macProblem(mac: string): string | undefined {
@@ -103,11 +106,10 @@ export const module: ModuleModel = {
                 else macs.set(nic.mac, `${ip}/mac`);
                 if (nic.address) ctx.claimAddress(nic.address, `${ip}/address`);
             });
-            ctx.provide("may-run-on", vm.name, new Set([vm.host]));
             placeVm(ctx.net, vm, vm.host);
             // Each NIC's frames must fit its bridge's segment wherever the VM runs.
             ctx.later(() => {
-                for (const host of mayRunOn(ctx, vm.name)) vm.interfaces.forEach((nic, j) => {
+                for (const host of vmHosts(spec, vm)) vm.interfaces.forEach((nic, j) => {
                     const mtu = ctx.net.mtu(bridgeSegment(host, nic.bridge));
                     if (nic.mtu > mtu) {
                         ctx.err(`${at}/interfaces/${j}/mtu`, `mtu ${nic.mtu} does not fit bridge '${nic.bridge}' on host '${host}', whose segment carries at most ${mtu} bytes ` +

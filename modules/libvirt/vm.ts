@@ -15,6 +15,9 @@ import { Hypervisor, nameUuid } from "./hypervisor";
 /** wanlab's own guest, built by scripts/image.sh from Debian packages. */
 export const GUEST_IMAGE = imageDir("guest");
 
+/** A VM's kernel and initrd: its own image's, else wanlab's guest. */
+export const guestFiles = (vm: VmSpec) => vm.image ?? { kernel: path.join(GUEST_IMAGE, "vmlinuz"), initrd: path.join(GUEST_IMAGE, "initrd.img") };
+
 export interface VirtualMachineArgs {
     spec: VmSpec;
     /** Where its disk is (a storage module's backend). */
@@ -52,8 +55,7 @@ export class VirtualMachine extends pulumi.ComponentResource {
             uuid: nameUuid(`vm/${spec.name}`),
             memoryMiB: spec.memoryMiB,
             vcpus: spec.vcpus,
-            kernel: spec.image?.kernel ?? path.join(GUEST_IMAGE, "vmlinuz"),
-            initrd: spec.image?.initrd ?? path.join(GUEST_IMAGE, "initrd.img"),
+            ...guestFiles(spec),
             cmdline,
             diskXml: args.disk.diskXml,
             diskNote: args.disk.note,

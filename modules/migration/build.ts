@@ -50,7 +50,6 @@ export const stage: Stage = {
         const run = (lab.settings.migrationRun as number | undefined) ?? 1;
         if (!m || run <= 0) return;
         const direction = (lab.settings.migrationDirection as Direction | undefined) ?? "forward";
-        const [from, to] = direction === "forward" ? [m.from, m.to] : [m.to, m.from];
         const vm = lab.need<VirtualMachine>("vm", m.vm);
         const migration = new Migration(`${m.vm}-migration`, {
             spec: m, run, direction,
@@ -75,6 +74,7 @@ export const stage: Stage = {
         if (!pulumi.runtime.isDryRun()) {
             migration.record.apply((r) => {
                 // The host reports the run: it must be the run and the ends this program asked for.
+                const { from, to } = migration;
                 if (r.run !== run || r.from !== from || r.to !== to) {
                     pulumi.log.warn(`the migration's record is of run ${r.run} ${r.from} -> ${r.to}, not of run ${run} ${from} -> ${to}: not written to results/`);
                     return;

@@ -7,7 +7,7 @@ import { bridgeRef } from "../bridge/model";
 import type { LabSpec } from "../../model/types";
 import { hostPart } from "../../model/address";
 import { hostNode } from "../../model/network";
-import { mayRunOn, withVmOn } from "../libvirt/model";
+import { withVmOn } from "../libvirt/model";
 
 export interface MigrationSpec {
     vm: string; from: string; to: string;
@@ -76,7 +76,6 @@ export const module: ModuleModel = {
         ctx.hostRef("/migration/probe/from", m.probe.from);
         if (vm && !vm.interfaces[0].address) ctx.err("/migration/vm", `VM '${m.vm}' needs an address on its first interface for the probe`);
         if (!vm) return;
-        mayRunOn(ctx, vm.name).add(m.to);
         ctx.later(() => {
             // The migration stream goes to the destination's underlay address, either way round.
             for (const [a, b, what] of [[m.from, m.to, "forward"], [m.to, m.from, "back"]]) {

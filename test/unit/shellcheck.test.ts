@@ -63,7 +63,8 @@ describe("shellcheck", { skip: !haveShellcheck && "shellcheck is not installed (
                         const body = parts[i + 1].replace(/\n+$/, "");
                         if (fromFiles.has(body)) continue;
                         const file = path.join(dir, `${golden}-${name}-${parts[i]}.sh`);
-                        fs.writeFileSync(file, body + "\n");
+                        // The script as it runs: the golden file's <root> is this checkout again.
+                        fs.writeFileSync(file, body.split("<root>").join(ROOT) + "\n");
                         // A preflight runs each kernel probe in a subshell on purpose: a probe may exit.
                         const out = shellcheck(file, ["-s", "sh", ...(name.endsWith("-preflight") ? ["-e", "SC2234"] : [])]);
                         if (out) problems.push(out);
