@@ -286,8 +286,7 @@ export class Runner {
             this.location = record.to;
             this.store.fail({ ...pending, error: `${m.vm} did not answer the probe before the migration: not a measurement` });
             this.say(`${label}: ${m.vm} did not answer before migrating, so this run is not a measurement (failures.jsonl)`);
-            await this.restartVm(label);
-            this.stopAfterThreeFailures();
+            await this.stopOnSilentVm(`${m.vm} did not answer the probe before run ${run} began`, record.ok ? record.to : record.from);
         } else if (record) {
             const row = rowFromRecord(this.plan, cell, rep, record, r.seconds);
             this.store.append(row);
@@ -295,9 +294,9 @@ export class Runner {
             this.progress.ran();
             this.say(`${label}: downtime ${fmt(row.probeDowntimeMs)} ms (libvirt ${fmt(row.libvirtDowntimeMs)} ms), ` +
                 `total ${(row.totalMs / 1000).toFixed(2)} s, ${fmt(row.dataMiB)} MiB` + (row.answeredAfter ? "" : ", VM NOT answering after"));
-            // A VM that never answered again is hung (LAB-NOTES: TCG guests after long
-            // migrations): the run stands, flagged, and the next one gets a fresh VM.
-            if (!row.answeredAfter && !this.stopping) await this.restartVm(label);
+            // A VM that never answered again is a defect to look at, not one to hide behind a
+            // fresh VM: the run stands, flagged, and the experiment stops.
+            if (!row.answeredAfter) await this.stopOnSilentVm(`${m.vm} did not answer after run ${run}`, record.to);
         } else {
             const error = tail(r.output + "\n" + (r.error?.message ?? ""));
             this.store.fail({ ...pending, error });
@@ -310,18 +309,15 @@ export class Runner {
         }
     }
 
-    /** `up --replace` of the VM: deleted wherever it is, started again on its first host, and checked. */
-    private async restartVm(label: string) {
+    /** A guest that stopped answering: stop, saying where to look and how to start it afresh. */
+    private async stopOnSilentVm(what: string, host: string) {
         const m = this.spec.migration!;
         const home = this.spec.vms.find((v) => v.name === m.vm)!.host;
         const state = await this.stack.exportStack();
         const urn: string | undefined = state.deployment.resources?.find((x: any) => x.urn.endsWith(`::${home}-vm-${m.vm}`))?.urn;
-        if (!urn) throw new Error(`no resource ${home}-vm-${m.vm} in stack ${this.plan.stack} to restart`);
-        this.show(`${label}: restarting ${m.vm} on ${home}`);
-        const r = await this.up(`restart ${m.vm}`, [urn]);
-        if (r.error) throw new Error(`restarting ${m.vm} failed; the engine said:\n${tail(r.output + "\n" + r.error.message)}`);
-        this.location = home;
-        this.say(`${m.vm} restarted on ${home} in ${r.seconds.toFixed(1)} s`);
+        throw new Error(`${what}: stopping (the lab is left as it is). Its console is /var/log/libvirt/${m.vm}-console.log on ${host}. ` +
+            `To start it afresh on ${home} and go on: pulumi up --stack ${this.plan.stack} --replace '${urn ?? `<the ${home}-vm-${m.vm} resource>`}', ` +
+            "then run the plan again (it resumes)");
     }
 
     /** Three failures since the last stored row: stop, leaving the lab as it is. */

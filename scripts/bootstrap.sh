@@ -18,23 +18,49 @@ log() { printf '[bootstrap] %s\n' "$*" >&2; }
 # busybox-static and bc, which the hand-written baseline lab (bench/manual-lab.sh) uses.
 DEB_PACKAGES=(iproute2 iputils-ping util-linux procps ethtool openssh-server openssh-client kmod frr
   openvswitch-switch libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-  qemu-system-x86 qemu-block-extra qemu-utils tgt cpio gzip gawk socat iperf3 shellcheck
-  busybox-static bc)
+  tgt cpio gzip gawk socat iperf3 shellcheck busybox-static bc)
+# QEMU 9.0 or newer: older ones lose guest memory writes in a live migration under TCG
+# (docs/experiments/tcg-migration-hang). Debian 12 has 7.2, so there it comes from
+# bookworm-backports.
+QEMU_PACKAGES=(qemu-system-x86 qemu-block-extra qemu-utils)
+QEMU_MIN=1:9.0
+BACKPORTS=/etc/apt/sources.list.d/wanlab-bookworm-backports.sources
+
+apt_install() {  # [apt-get options...] packages...
+  [ "$(id -u)" = 0 ] || { log "need root to install Debian packages: $*"; exit 1; }
+  export DEBIAN_FRONTEND=noninteractive
+  # Packages must not start their system daemons: each lab host runs its own.
+  local policy=/usr/sbin/policy-rc.d had_policy=0
+  [ -e "$policy" ] && had_policy=1
+  [ "$had_policy" = 1 ] || { printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; }
+  apt-get install -y -qq --no-install-recommends "$@" >&2
+  [ "$had_policy" = 1 ] || rm -f "$policy"
+}
 missing=()
 for p in "${DEB_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 if [ ${#missing[@]} -gt 0 ]; then
-  [ "$(id -u)" = 0 ] || { log "need root to install Debian packages: ${missing[*]}"; exit 1; }
   log "installing Debian packages: ${missing[*]}"
-  export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq >&2
-  # Packages must not start their system daemons: each lab host runs its own.
-  policy=/usr/sbin/policy-rc.d
-  had_policy=0; [ -e "$policy" ] && had_policy=1
-  [ "$had_policy" = 1 ] || { printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod +x "$policy"; }
-  apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
-  [ "$had_policy" = 1 ] || rm -f "$policy"
+  apt_install "${missing[@]}"
+fi
+qemu_version() { dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null || true; }
+if ! dpkg --compare-versions "$(qemu_version)" ge "$QEMU_MIN" 2>/dev/null; then
+  # shellcheck source=/dev/null # the machine's own
+  codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
+  if [ "$codename" = bookworm ]; then
+    log "installing QEMU from bookworm-backports (bookworm's $(qemu_version || echo none) is older than 9.0)"
+    printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' > "$BACKPORTS"
+    apt-get update -qq >&2
+    apt_install -t bookworm-backports "${QEMU_PACKAGES[@]}"
+  else
+    log "installing QEMU"
+    apt-get update -qq >&2
+    apt_install "${QEMU_PACKAGES[@]}"
+  fi
+  dpkg --compare-versions "$(qemu_version)" ge "$QEMU_MIN" \
+    || { log "QEMU $(qemu_version) is older than 9.0, which live migration under TCG needs: install a newer qemu-system-x86"; exit 1; }
 fi
 
 # libvirt's QEMU driver resolves its default user at start, even when qemu.conf says root;

@@ -6,6 +6,7 @@ import * as assert from "node:assert/strict";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { decideAccel, parseProbe, type ProbeResult } from "./accel";
+import { tcgQemuLines } from "./build";
 import { loadSpec, validateDocument } from "../../model/validate";
 
 const ROOT = path.resolve(__dirname, "..", "..");
@@ -144,5 +145,40 @@ describe("the Lab and the accelerator", () => {
             pointer: "/migration/to",
             reason: "host 'host1' has accel kvm and host 'host2' accel tcg: a VM migrates only between hypervisors with the same accelerator; give both the same accel (or auto)",
         }]);
+    });
+});
+
+describe("a TCG hypervisor's QEMU must keep a migrating guest's memory whole", () => {
+    // The preflight's own lines, run by sh against a stand-in qemu-system-x86_64 that prints a version.
+    const run = (version: string) => {
+        const { spawnSync } = require("node:child_process");
+        const fs = require("node:fs");
+        const os = require("node:os");
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wanlab-qemu-"));
+        try {
+            fs.writeFileSync(path.join(dir, "qemu-system-x86_64"), `#!/bin/sh\necho "QEMU emulator version ${version} (Debian)"\n`, { mode: 0o755 });
+            const spec = loadSpec(path.join(ROOT, "stacks", "local.yaml"));
+            const script = ["missing=", 'add() { missing="$missing|$1"; }', ...tcgQemuLines(spec), 'printf %s "$missing"'].join("\n");
+            const r = spawnSync("sh", ["-c", script], { encoding: "utf8", env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+            assert.equal(r.status, 0, r.stderr);
+            return r.stdout;
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
+    };
+
+    it("QEMU 7.2 is refused, saying why and what to install", () => {
+        assert.equal(run("7.2.19"), "|QEMU 7.2.19: before 9.0, QEMU loses guest memory writes in a live migration under TCG and the guest " +
+            "crashes after it: install QEMU 9.0 or newer (on Debian 12, bash scripts/bootstrap.sh takes it from bookworm-backports)");
+    });
+
+    it("QEMU 9.0 and 10.0 pass", () => {
+        assert.equal(run("9.0.0"), "");
+        assert.equal(run("10.0.2"), "");
+    });
+
+    it("a lab without a migration does not ask", () => {
+        const spec = loadSpec(path.join(ROOT, "stacks", "local.yaml"));
+        assert.deepEqual(tcgQemuLines({ ...spec, migration: undefined } as any), []);
     });
 });

@@ -5,7 +5,7 @@
 import * as pulumi from "@pulumi/pulumi";
 import type { Stage } from "../../components/stages";
 import type { LabContext } from "../../components/context";
-import type { HostSpec } from "../../model/types";
+import type { HostSpec, LabSpec } from "../../model/types";
 import { quote } from "../../lib/shell";
 import type { DiskBackend } from "./disk";
 import { hypervisorHosts, runsLibvirt, type VmSpec } from "./model";
@@ -37,10 +37,26 @@ export function decisionOf(lab: LabContext, host: string): pulumi.Output<Decisio
 /** The decision when this program made it (undefined: the host's preflight makes it). */
 export const decidedNow = (lab: LabContext, host: string) => lab.lookup<Decision>("accel", host);
 
+/** QEMU before 9.0 loses guest writes in a live migration under TCG (its dirty bitmap's fast path
+ * leaves the TLB stale: docs/experiments/tcg-migration-hang). Checked where a VM migrates under TCG. */
+export const TCG_MIGRATION_QEMU_MIN = 9;
+export function tcgQemuLines(spec: LabSpec): string[] {
+    if (!spec.migration) return [];
+    return [
+        "qemu_major=$(qemu-system-x86_64 --version 2>/dev/null | awk 'NR == 1 { split($4, v, \".\"); print v[1] + 0 }')",
+        `[ "\${qemu_major:-0}" -ge ${TCG_MIGRATION_QEMU_MIN} ] || add "QEMU $(qemu-system-x86_64 --version 2>/dev/null | awk 'NR == 1 { print $4 }'): ` +
+        `before ${TCG_MIGRATION_QEMU_MIN}.0, QEMU loses guest memory writes in a live migration under TCG and the guest crashes after it: ` +
+        `install QEMU ${TCG_MIGRATION_QEMU_MIN}.0 or newer (on Debian 12, bash scripts/bootstrap.sh takes it from bookworm-backports)"`,
+    ];
+}
+
 /** The accelerator's preflight lines: the decision made here, or the probe that makes it on the host. */
 function accelLines(lab: LabContext, h: HostSpec): string[] {
     const d = decidedNow(lab, h.name);
-    if (d) return "error" in d ? [`add ${quote(d.error)}`] : [`echo "$HOST: "${quote(`accelerator ${d.accel}: ${d.reason}`)}`];
+    if (d) {
+        if ("error" in d) return [`add ${quote(d.error)}`];
+        return [`echo "$HOST: "${quote(`accelerator ${d.accel}: ${d.reason}`)}`, ...(d.accel === "tcg" ? tcgQemuLines(lab.spec) : [])];
+    }
     // The same probe as on this machine, on the host; its verdict comes back in the output.
     const img = probeImage(lab.spec, h.name);
     return [
@@ -53,6 +69,11 @@ function accelLines(lab: LabContext, h: HostSpec): string[] {
         ...(h.accel === "kvm" ? [
             'case "$probe" in *\'"ok":true\'*) ;; *) add "a KVM that runs guests (accel: kvm), but KVM did not run a guest here: ' +
             '$(printf %s "$probe" | sed \'s/.*"reason":"\\([^"]*\\)".*/\\1/\'). Use accel: tcg (emulation), or auto to take KVM only where it works" ;; esac',
+        ] : []),
+        // Not KVM: TCG, where the QEMU must be new enough to migrate.
+        ...(h.accel !== "kvm" && tcgQemuLines(lab.spec).length ? [
+            h.accel === "tcg" ? "tcg=1" : `case "$probe" in *'"ok":true'*) ;; *) tcg=1 ;; esac`,
+            'if [ -n "${tcg:-}" ]; then', ...tcgQemuLines(lab.spec).map((l) => `  ${l}`), "fi",
         ] : []),
     ];
 }
@@ -104,7 +125,8 @@ export const stage: Stage = {
                 // A refused accel (kvm that does not work) stops the preflight: nothing starts with it.
                 accel: decisionOf(lab, vm.host).apply((d) => ("error" in d ? "kvm" : d.accel)),
                 bridgeTypes: Object.fromEntries(lab.spec.bridges.filter((b) => b.host === vm.host).map((b) => [b.name, b.type])),
-                dependsOn: [...lab.builtIn("links", "network", "routing", "wan"), disk.ready, ...hypervisors],
+                // Not the WAN's emulation: a VM boots the same with or without it.
+                dependsOn: [...lab.builtIn("links", "network", "routing"), disk.ready, ...hypervisors],
             }, lab.child);
             lab.provide("vm", vm.name, machine);
             lab.add("compute", machine);
