@@ -1,5 +1,5 @@
-// One tgt target per iSCSI storage, once the whole network is up (its portal address and
-// the routes to its initiators). Each becomes a disk backend for the VMs: the <disk>
+// One tgt target per iSCSI storage, once its host has its addresses (tgtd binds the portal);
+// the initiators need the rest of the network only to log in. Each becomes a disk backend for the VMs: the <disk>
 // element, and on every hypervisor the CHAP secret that QEMU presents.
 import * as pulumi from "@pulumi/pulumi";
 import type { Stage } from "../../components/stages";
@@ -16,7 +16,8 @@ export const stage: Stage = {
         for (const st of lab.spec.storage.filter(isIscsi)) {
             const chapPassword = st.chap ? config.requireSecret(st.chap.password.config) : undefined;
             const target = new IscsiTarget(st.name, {
-                spec: st, host: lab.hosts[st.host], chapPassword, dependsOn: lab.builtIn("links", "network", "routing", "wan"),
+                spec: st, host: lab.hosts[st.host], chapPassword,
+                dependsOn: lab.underlay(st.host).length ? lab.underlay(st.host) : lab.builtIn("links", "network"),
             }, lab.child);
             lab.add("storage", target);
             const backend: DiskBackend = {

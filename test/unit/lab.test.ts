@@ -635,17 +635,18 @@ describe("Lab for stacks/local.yaml", () => {
             }
         });
 
-        it("the iSCSI target after the whole network (its portal address and the routes to its initiators)", () => {
+        it("the iSCSI target once its host has its address (tgtd binds the portal), not after the rest of the network", () => {
             const target = built.component("wanlab:iscsi:IscsiTarget", "shared");
-            assert.deepEqual(built.depsOf(target), network());
+            assert.deepEqual(built.depsOf(target), ["storage-lan-veth"]);
             assert.equal(built.parentOf(built.byName("storage-iscsi-shared")), "wanlab:iscsi:IscsiTarget::shared");
         });
 
-        it("the VM after the network, the iSCSI target, every libvirtd and every CHAP secret", () => {
+        it("the VM after the network, the iSCSI target, every libvirtd and every CHAP secret, but not the WAN's emulation", () => {
             includesAll(deps("host1-vm-vm1"), [
-                ...network(), "storage-iscsi-shared",
+                ...network().filter((n) => !/-netem-/.test(n)), "storage-iscsi-shared",
                 "host1-libvirtd", "host2-libvirtd", "host1-secret-shared", "host2-secret-shared",
             ], "host1-vm-vm1");
+            assert.deepEqual(deps("host1-vm-vm1").filter((n) => /-netem-/.test(n)), []);
         });
 
         it("the checks after the VM; the migration after every check and the VM", () => {
