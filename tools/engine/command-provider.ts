@@ -11,7 +11,8 @@ import { spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
-import { Client, ClientChannel, ConnectConfig, SFTPWrapper } from "ssh2";
+// ssh2 loads only for remote commands: most labs run none, and it costs 60-80 ms of every start.
+import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from "ssh2";
 import * as pulumiProvider from "@pulumi/pulumi/provider";
 import { exitWithEngine } from "./orphan";
 
@@ -287,7 +288,7 @@ function fingerprintOf(blob: Buffer): string {
 
 function dialOnce(conn: Connection): Promise<Client> {
     return new Promise((resolve, reject) => {
-        const client = new Client();
+        const client: Client = new (require("ssh2") as typeof import("ssh2")).Client();
         let hostKeyRejected: string | false = false;
         const cfg: ConnectConfig = {
             host: conn.host,

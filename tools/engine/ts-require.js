@@ -48,3 +48,70 @@ function load(module, filename) {
 
 Module._extensions[".ts"] = load;
 if (MAPS) process.setSourceMapsEnabled(true);
+
+// V8's code cache for every CommonJS module, the SDK's and ours: compiling them is most of a
+// plugin's start. One file per module and content, written as soon as the module has run
+// (the engine kills its plugins, so there is no exit to save at). WANLAB_CODE_CACHE=0: off.
+const vm = require("node:vm");
+const V8_CACHE = path.join(ROOT, ".cache", "v8");
+const importModuleDynamically = vm.constants?.USE_MAIN_CONTEXT_DEFAULT_LOADER;
+const nodeCompile = Module.prototype._compile;
+
+function requireFor(mod) {
+    const req = (id) => mod.require(id);
+    req.resolve = (request, options) => Module._resolveFilename(request, mod, false, options);
+    req.resolve.paths = (request) => Module._resolveLookupPaths(request, mod);
+    req.main = process.mainModule;
+    req.extensions = Module._extensions;
+    req.cache = Module._cache;
+    return req;
+}
+
+if (process.env.WANLAB_CODE_CACHE !== "0" && importModuleDynamically !== undefined) {
+    Module.prototype._compile = function (content, filename) {
+        const key = crypto.createHash("sha1").update(`${process.version}\0${filename}\0`).update(content).digest("hex");
+        const file = path.join(V8_CACHE, `${key}.bin`);
+        let cachedData;
+        try { cachedData = fs.readFileSync(file); } catch { /* not cached yet */ }
+        let script;
+        try {
+            // A shebang is valid only at the very start, which the wrapper takes.
+            script = new vm.Script(Module.wrap(content.replace(/^#!.*/, "")), { filename, cachedData, importModuleDynamically });
+        } catch {
+            return nodeCompile.call(this, content, filename); // Node reports the syntax error its own way
+        }
+        const result = script.runInThisContext({ displayErrors: true })
+            .call(this.exports, this.exports, requireFor(this), this, filename, path.dirname(filename));
+        if (!cachedData || script.cachedDataRejected) {
+            try {
+                fs.mkdirSync(V8_CACHE, { recursive: true });
+                const tmp = `${file}.${process.pid}`;
+                fs.writeFileSync(tmp, script.createCachedData());
+                fs.renameSync(tmp, file);
+            } catch { /* a cache that cannot be written only costs time */ }
+        }
+        return result;
+    };
+}
+
+// @pulumi/pulumi loads npm's package tooling (arborist, pacote, sigstore: 470 of the 770 modules
+// it loads) for one thing, the code paths of serialized functions, which this project never
+// uses. They load on first use instead.
+const LAZY = new Set(["@npmcli/arborist", "normalize-package-data", "fdir"]);
+const CLOSURE = `${path.sep}@pulumi${path.sep}pulumi${path.sep}runtime${path.sep}closure${path.sep}`;
+const nodeLoad = Module._load;
+Module._load = function (request, parent, isMain) {
+    if (!LAZY.has(request) || !parent?.filename?.includes(CLOSURE)) return nodeLoad.apply(this, arguments);
+    let real;
+    const load = () => (real ??= nodeLoad.call(this, request, parent, isMain));
+    // __esModule: TypeScript's import helpers take the module as it is, without reading it.
+    return new Proxy({}, {
+        get: (_, k) => (k === "__esModule" ? true : load()[k]),
+        has: (_, k) => k in load(),
+        ownKeys: () => Reflect.ownKeys(load()),
+        getOwnPropertyDescriptor: (_, k) => {
+            const d = Object.getOwnPropertyDescriptor(load(), k);
+            return d && { ...d, configurable: true };
+        },
+    });
+};
