@@ -6,7 +6,7 @@ if [ -n "$pids" ]; then
   # shellcheck disable=SC2086 # a list of pids
   kill $pids 2>/dev/null || true
   # shellcheck disable=SC2034 # i only counts the tries
-  for i in 1 2 3 4 5 6 7 8 9 10; do [ -z "$(ip netns pids "$NETNS" 2>/dev/null)" ] && break; sleep 0.5; done
+  for i in $(seq 100); do [ -z "$(ip netns pids "$NETNS" 2>/dev/null)" ] && break; sleep 0.05; done
   pids=$(ip netns pids "$NETNS" 2>/dev/null || true)
   # shellcheck disable=SC2086 # a list of pids
   [ -z "$pids" ] || kill -9 $pids 2>/dev/null || true

@@ -24,11 +24,15 @@ if [ "$state" != running ]; then
   exit 1
 fi
 
-# Round-trip time before the migration, then the probe for the whole window.
-ping -n -q -c 20 -i 0.05 -W 1 "$VM_ADDR" > "$tmp/rtt" 2>&1 || true
+# The probe for the whole window. Its replies before the migration give the round-trip
+# time: the migration starts once 20 have come back (or after 2 s, if the VM is silent).
 ping -n -D -i "$INTERVAL_S" -W 1 "$VM_ADDR" > "$tmp/probe" 2>&1 &
 probe_pid=$!
-sleep 1
+lead_end=$(($(now_ms) + 2000))
+while [ "$(grep -c 'bytes from' "$tmp/probe")" -lt 20 ] && [ "$(now_ms)" -lt "$lead_end" ]; do sleep 0.02; done
+awk '/bytes from/ { sub(/.*time=/, ""); t = $1 + 0; n++; s += t; q += t * t; if (n == 1 || t < lo) lo = t; if (t > hi) hi = t }
+  END { if (n) { m = s / n; d = q / n - m * m; printf "%d packets transmitted, %d received\nrtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", n, n, lo, m, hi, (d > 0 ? sqrt(d) : 0) } }' \
+  "$tmp/probe" > "$tmp/rtt"
 
 [ -z "$MAX_DOWNTIME_MS" ] || virsh -c "$SRC_URI" migrate-setmaxdowntime "$VM" "$MAX_DOWNTIME_MS"
 t0=$(now_ms)
@@ -40,17 +44,18 @@ rc=$?
 set -e
 t1=$(now_ms)
 # Keep probing until the VM has answered since the migrate command returned (the path
-# may take a moment to converge after the switchover), for at most RECOVER_S seconds,
-# then one more second so that the silence before that answer is measured whole.
+# may take a moment to converge after the switchover), for at most RECOVER_S seconds:
+# that answer ends the silence, which is then measured whole. Then a few intervals more,
+# so that a reply still on its way is counted.
 if [ "$rc" -eq 0 ]; then
   deadline=$((t1 + RECOVER_S * 1000))
   while [ "$(now_ms)" -lt "$deadline" ]; do
     last=$(awk '/bytes from/ {gsub(/[\[\]]/, "", $1); t = $1 * 1000} END {printf "%.0f", t}' "$tmp/probe")
     [ "${last:-0}" -gt "$t1" ] && break
-    sleep 0.2
+    sleep 0.05
   done
 fi
-sleep 1
+sleep 0.1
 t_end=$(now_ms)
 kill -INT "$probe_pid"; wait "$probe_pid" 2>/dev/null || true
 probe_pid=
