@@ -14,7 +14,10 @@ if ! { [ -f "$sup" ] && kill -0 "$(cat "$sup")" 2>/dev/null; }; then
   # Started on the first CPU this shell may use (the capabilities cache holds the CPUID
   # read there), then given all of them: libvirtd-supervise.sh.
   cpus=$(taskset -pc $$ 2>/dev/null | sed 's/.*: *//') || cpus=
-  setsid sh "$SUPERVISE" "${cpus%%[,-]*}" "$cpus" </dev/null >/dev/null 2>&1 &
+  # Under tini as a subreaper: a VM's QEMU daemonizes, and an orphan's zombie stays until
+  # someone reaps it. libvirt counts a zombie as running, so a machine whose init reaps
+  # late (seconds, on some) would make every VM's destroy wait for it.
+  setsid tini -s -- sh "$SUPERVISE" "${cpus%%[,-]*}" "$cpus" </dev/null >/dev/null 2>&1 &
 fi
 # shellcheck disable=SC2034 # i only counts the tries
 for i in $(seq 100); do virsh -c qemu:///system version >/dev/null 2>&1 && break; sleep 0.1; done
