@@ -3,7 +3,7 @@
 // the Go module proxy refuses its module). It serves the LanguageRuntime gRPC protocol
 // and runs the program in this process through @pulumi/pulumi's own LanguageServer,
 // the same code path the Automation API uses for inline programs. TypeScript is
-// loaded by tsx, which the wrapper in tools/engine/bin registers with `--import`.
+// compiled by ../ts-require.js, which the wrapper in tools/engine/bin loads with `-r`.
 import * as path from "node:path";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
@@ -39,7 +39,8 @@ async function main() {
     const req = createRequire(path.join(root, "package.json"));
     const grpc = req("@grpc/grpc-js");
     const langrpc = req("@pulumi/pulumi/proto/language_grpc_pb");
-    const { LanguageServer } = req("@pulumi/pulumi/automation/server");
+    const langproto = req("@pulumi/pulumi/proto/language_pb");
+    const plugproto = req("@pulumi/pulumi/proto/plugin_pb");
 
     let programDir = root;
     const program = async () => {
@@ -48,11 +49,23 @@ async function main() {
         if (typeof mod.default === "function") return mod.default();
         return mod;
     };
-    const inner = new LanguageServer(program);
+    // The engine starts a language host twice per operation, the first time only to ask about
+    // it: the SDK (the LanguageServer) loads when a program runs, not before. These two
+    // answers are the LanguageServer's own.
+    let inner: any;
     const impl = {
-        getPluginInfo: inner.getPluginInfo.bind(inner),
-        getRequiredPlugins: inner.getRequiredPlugins.bind(inner),
+        getPluginInfo(_call: any, callback: any) {
+            const resp = new plugproto.PluginInfo();
+            resp.setVersion("1.0.0");
+            callback(undefined, resp);
+        },
+        getRequiredPlugins(_call: any, callback: any) {
+            const resp = new langproto.GetRequiredPluginsResponse();
+            resp.setPluginsList([]);
+            callback(undefined, resp);
+        },
         run(call: any, callback: any) {
+            inner ??= new (req("@pulumi/pulumi/automation/server").LanguageServer)(program);
             const r = call.request;
             // Relative paths in the program (stacks/…, templates/…) are from the project root.
             programDir = path.resolve(r.getPwd() || root, r.getProgram() || ".");
