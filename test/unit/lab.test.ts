@@ -349,7 +349,7 @@ describe("Lab for stacks/local.yaml", () => {
     it("preflights: hypervisors need libvirt, QEMU and OVS; the router vxlan and bridge; storage tgt and the probe's tools", () => {
         const emulated = ["ethtool", "ip", "mount", "mountpoint", "nsenter", "sh", "umount", "unshare"];
         const ovs = ["ovs-appctl", "ovs-vsctl", "ovs-vswitchd", "ovsdb-server", "ovsdb-tool"];
-        const hypervisor = ["libvirtd", "mktemp", "qemu-system-x86_64", "sed", "virsh"];
+        const hypervisor = ["libvirtd", "mktemp", "qemu-system-x86_64", "sed", "tini", "virsh"];
         const sorted = (...xs: string[][]) => [...new Set(xs.flat())].sort();
         const hvKernel = ["libvirt-qemu-user", "mntns", "netns", "qemu-iscsi", "tun", "veth"];
         // host1 also sends the host1-to-host2 pings.
@@ -531,8 +531,9 @@ describe("Lab for stacks/local.yaml", () => {
             assert.match(qemu.inputs.stdin, /^stdio_handler = "file"$/m);
             const daemon = built.byName(`${h}-libvirtd`);
             assert.deepEqual(daemon.inputs.interpreter, nsenter(h));
-            // Started under its supervisor (libvirtd-supervise.sh), which starts it again if it dies.
-            assert.ok(daemon.inputs.create.includes('setsid sh "$SUPERVISE"'), "started by its supervisor");
+            // Started under its supervisor (libvirtd-supervise.sh), which starts it again if it dies,
+            // under tini, which reaps the QEMUs that daemonize.
+            assert.ok(daemon.inputs.create.includes('setsid tini -s -- sh "$SUPERVISE"'), "started by its supervisor, under tini");
             assert.equal(path.basename(daemon.inputs.environment.SUPERVISE), "libvirtd-supervise.sh");
             // A new UUID (a new config) restarts the daemon.
             assert.deepEqual(daemon.inputs.triggers, [m![1]]);
