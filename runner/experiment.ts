@@ -223,14 +223,14 @@ export class Runner {
     }
 
     /** Run `up`; the engine's output goes to the plan's engine.log. Returns the error, if any. */
-    private async up(what: string, replace: string[] = []): Promise<{ seconds: number; error?: Error; output: string }> {
+    private async up(what: string): Promise<{ seconds: number; error?: Error; output: string }> {
         let output = "";
         this.logEngine(`\n=== ${new Date().toISOString()} ${what}\n`);
         const t0 = Date.now();
         this.abort = new AbortController();
         try {
             await this.stack.up({
-                color: "never", signal: this.abort.signal, ...(replace.length ? { replace } : {}),
+                color: "never", signal: this.abort.signal,
                 onOutput: (o) => { output += o; this.logEngine(o); },
             });
             return { seconds: (Date.now() - t0) / 1000, output };
