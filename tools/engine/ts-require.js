@@ -95,9 +95,9 @@ if (process.env.WANLAB_CODE_CACHE !== "0" && importModuleDynamically !== undefin
 }
 
 // @pulumi/pulumi loads npm's package tooling (arborist, pacote, sigstore: 470 of the 770 modules
-// it loads) for one thing, the code paths of serialized functions, which this project never
-// uses. They load on first use instead.
-const LAZY = new Set(["@npmcli/arborist", "normalize-package-data", "fdir"]);
+// it loads) and the TypeScript compiler (9 MB) for one thing, serializing functions, which this
+// project never does. They load on first use instead.
+const LAZY = new Set(["@npmcli/arborist", "normalize-package-data", "fdir", "../../typescript-shim"]);
 const CLOSURE = `${path.sep}@pulumi${path.sep}pulumi${path.sep}runtime${path.sep}closure${path.sep}`;
 const nodeLoad = Module._load;
 Module._load = function (request, parent, isMain) {
