@@ -116,7 +116,7 @@ up(){
   cat > $R/vm1.xml <<EOF
 <domain type='qemu'>
   <name>vm1</name><memory unit='MiB'>${VM_MIB:-256}</memory><vcpu>1</vcpu>
-  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>$IMG/vmlinuz</kernel><initrd>$IMG/initrd.gz</initrd><cmdline>console=ttyS0</cmdline></os>
+  <os><type arch='x86_64' machine='pc'>hvm</type><kernel>$IMG/vmlinuz</kernel><initrd>$IMG/initrd.gz</initrd><cmdline>console=ttyS0</cmdline></os><features><acpi/></features>
   <cpu mode='custom'><model>qemu64</model></cpu>
   <devices>
     <disk type='network' device='disk'><driver name='qemu' type='raw' cache='none'/>

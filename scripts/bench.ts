@@ -9,6 +9,10 @@
 // ratios the Speed goals are written in; writes every sample to results/bench-<time>.json.
 // Other stacks (small, local-wan) are timed by `pulumi` alone, after the pairs.
 // A benchmark, not a test: it asserts nothing beyond each command succeeding.
+// bench/manual-lab.sh is ../shared/bench/manual-lab.sh with two changes: its image path, and
+// <features><acpi/></features> in its domain, without which Debian 12's libvirt (9.0) passes
+// QEMU 10 the -no-acpi that QEMU 9.0 removed, and the guest does not start. The lab's own
+// domain has ACPI too.
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import * as os from "node:os";
