@@ -46,12 +46,12 @@ if [ ${#missing[@]} -gt 0 ]; then
   apt-get update -qq >&2
   apt_install "${missing[@]}"
 fi
-qemu_version() { dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null || true; }
+qemu_version() { v=$(dpkg-query -W -f='${Version}' qemu-system-x86 2>/dev/null) || v=; echo "${v:-none}"; }
 if ! dpkg --compare-versions "$(qemu_version)" ge "$QEMU_MIN" 2>/dev/null; then
   # shellcheck source=/dev/null # the machine's own
   codename=$(. /etc/os-release && echo "${VERSION_CODENAME:-}")
   if [ "$codename" = bookworm ]; then
-    log "installing QEMU from bookworm-backports (bookworm's $(qemu_version || echo none) is older than 9.0)"
+    log "installing QEMU from bookworm-backports (the installed one, $(qemu_version), is older than 9.0)"
     printf 'Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' > "$BACKPORTS"
     apt-get update -qq >&2
     apt_install -t bookworm-backports "${QEMU_PACKAGES[@]}"
