@@ -1,6 +1,7 @@
 // Where scripts/image.sh caches the images it builds (.cache/images/<name>).
 import * as path from "node:path";
+import { CACHE_DIR } from "./cache";
 
 export function imageDir(name: string): string {
-    return path.join(__dirname, "..", ".cache", "images", name);
+    return path.join(CACHE_DIR, "images", name);
 }

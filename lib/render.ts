@@ -3,10 +3,11 @@ import * as crypto from "node:crypto";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import Handlebars from "handlebars";
+import { CACHE_DIR, writeCacheFile } from "./cache";
 
 const TEMPLATES = path.join(__dirname, "..", "templates");
 /** Precompiled templates, by content and handlebars version (a machine cache: compiling them all takes 60 ms of every run). */
-const PRECOMPILED = path.join(__dirname, "..", ".cache", "templates");
+const PRECOMPILED = path.join(CACHE_DIR, "templates");
 const cache = new Map<string, Handlebars.TemplateDelegate>();
 
 function compile(name: string): Handlebars.TemplateDelegate {
@@ -18,14 +19,7 @@ function compile(name: string): Handlebars.TemplateDelegate {
     const file = path.join(PRECOMPILED, `${key}.js`);
     let spec: string | undefined;
     try { spec = fs.readFileSync(file, "utf8"); } catch { /* not precompiled yet */ }
-    if (spec === undefined) {
-        spec = String(Handlebars.precompile(source, options));
-        try {
-            fs.mkdirSync(PRECOMPILED, { recursive: true });
-            fs.writeFileSync(`${file}.${process.pid}`, spec);
-            fs.renameSync(`${file}.${process.pid}`, file);
-        } catch { /* a cache that cannot be written only costs time */ }
-    }
+    if (spec === undefined) writeCacheFile(file, (spec = String(Handlebars.precompile(source, options))));
     // The precompiled form is a JavaScript object literal that handlebars itself wrote.
     return Handlebars.template(new Function(`return ${spec};`)());
 }

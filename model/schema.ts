@@ -8,6 +8,7 @@ import Ajv2020, { ErrorObject, ValidateFunction } from "ajv/dist/2020";
 import standaloneCode from "ajv/dist/standalone";
 import addFormats from "ajv-formats";
 import type { SpecError } from "./types";
+import { CACHE_DIR, writeCacheFile } from "../lib/cache";
 import { modules, type LoadedModule } from "./modules";
 
 export const ROOT_SCHEMA = path.join(__dirname, "..", "stacks", "schema.json");
@@ -86,7 +87,7 @@ function compose(all: LoadedModule[]): any {
 let validator: ValidateFunction | undefined;
 
 /** Compiled validators, by schema and ajv version (a machine cache: compiling takes 0.2-0.4 s). */
-const VALIDATOR_CACHE = path.join(__dirname, "..", ".cache", "schema");
+const VALIDATOR_CACHE = path.join(CACHE_DIR, "schema");
 
 export function compiledSchema(): ValidateFunction {
     if (validator) return validator;
@@ -99,12 +100,7 @@ export function compiledSchema(): ValidateFunction {
     const ajv = new Ajv2020({ allErrors: true, useDefaults: true, verbose: true, strict: true, strictRequired: false, code: { source: true } });
     addFormats(ajv);
     validator = ajv.compile(schema);
-    try {
-        fs.mkdirSync(VALIDATOR_CACHE, { recursive: true });
-        const tmp = `${file}.${process.pid}`;
-        fs.writeFileSync(tmp, standaloneCode(ajv, validator));
-        fs.renameSync(tmp, file);
-    } catch { /* a cache that cannot be written only costs time */ }
+    writeCacheFile(file, standaloneCode(ajv, validator));
     return validator;
 }
 

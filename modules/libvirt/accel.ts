@@ -8,13 +8,14 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { shellScript } from "../../lib/scripts";
 import type { Accel } from "./model";
+import { CACHE_DIR } from "../../lib/cache";
 
 /** The domain XML sets no <cpu>, so QEMU's default model for the pc machine applies, under KVM as under TCG. */
 export const VM_CPU_MODEL = "qemu64";
 /** A guest that works reaches its init in a second or two under KVM; a broken one never does. */
 export const PROBE_TIMEOUT_S = 15;
 /** The machine cache of this machine's verdicts (kept by `destroy`, like the images). */
-export const LOCAL_PROBE_CACHE = path.join(__dirname, "..", "..", ".cache", "kvm-probe");
+export const LOCAL_PROBE_CACHE = path.join(CACHE_DIR, "kvm-probe");
 
 export interface ProbeResult {
     accel: string;

@@ -10,6 +10,7 @@ import { render } from "../../lib/render";
 import { shellScript } from "../../lib/scripts";
 import type { Host } from "../../components/host/host";
 import type { Capability } from "../../model/platforms";
+import { CACHE_DIR } from "../../lib/cache";
 
 /** A stable UUID from a name, so that the same lab gets the same UUIDs every time. */
 export function nameUuid(name: string): string {
@@ -18,7 +19,7 @@ export function nameUuid(name: string): string {
 }
 
 /** The machine's cache of QEMU capabilities that per-host daemons probe (a machine cache, like the images). */
-export const QEMU_CAPS_CACHE = path.join(__dirname, "..", "..", ".cache", "libvirt-qemu-caps");
+export const QEMU_CAPS_CACHE = path.join(CACHE_DIR, "libvirt-qemu-caps");
 
 export interface HypervisorArgs {
     host: Host;

@@ -36,14 +36,19 @@ function load(module, filename) {
         code = fs.readFileSync(cached, "utf8");
     } catch {
         code = compile(source, filename);
-        try {
-            fs.mkdirSync(CACHE, { recursive: true });
-            const tmp = `${cached}.${process.pid}`;
-            fs.writeFileSync(tmp, code);
-            fs.renameSync(tmp, cached);
-        } catch { /* a cache that cannot be written only costs time */ }
+        writeWhole(cached, code);
     }
     module._compile(code, filename);
+}
+
+/** A cache file, written whole so that no reader sees half of it. A cache that cannot be written only costs time. */
+function writeWhole(file, data) {
+    try {
+        fs.mkdirSync(path.dirname(file), { recursive: true });
+        const tmp = `${file}.${process.pid}`;
+        fs.writeFileSync(tmp, data);
+        fs.renameSync(tmp, file);
+    } catch { /* see above */ }
 }
 
 Module._extensions[".ts"] = load;
@@ -73,7 +78,7 @@ function requireFor(mod) {
 const DEBUGGABLE = `${path.sep}@pulumi${path.sep}pulumi${path.sep}runtime${path.sep}debuggable.js`;
 function cheapDebuggablePromise(exports) {
     const stamp = exports.debuggablePromise;
-    if (process.env.PULUMI_DEBUG_PROMISE_LEAKS || typeof stamp !== "function") return;
+    if (typeof stamp !== "function") return;
     exports.debuggablePromise = function (p, ctx) {
         const limit = Error.stackTraceLimit;
         Error.stackTraceLimit = 0;
@@ -85,33 +90,32 @@ function cheapDebuggablePromise(exports) {
     };
 }
 
-if (process.env.WANLAB_CODE_CACHE !== "0" && importModuleDynamically !== undefined) {
-    Module.prototype._compile = function (content, filename) {
-        const key = crypto.createHash("sha1").update(`${process.version}\0${filename}\0`).update(content).digest("hex");
-        const file = path.join(V8_CACHE, `${key}.bin`);
-        let cachedData;
-        try { cachedData = fs.readFileSync(file); } catch { /* not cached yet */ }
-        let script;
-        try {
-            // A shebang is valid only at the very start, which the wrapper takes.
-            script = new vm.Script(Module.wrap(content.replace(/^#!.*/, "")), { filename, cachedData, importModuleDynamically });
-        } catch {
-            return nodeCompile.call(this, content, filename); // Node reports the syntax error its own way
-        }
-        const result = script.runInThisContext({ displayErrors: true })
-            .call(this.exports, this.exports, requireFor(this), this, filename, path.dirname(filename));
-        if (filename.endsWith(DEBUGGABLE)) cheapDebuggablePromise(this.exports);
-        if (!cachedData || script.cachedDataRejected) {
-            try {
-                fs.mkdirSync(V8_CACHE, { recursive: true });
-                const tmp = `${file}.${process.pid}`;
-                fs.writeFileSync(tmp, script.createCachedData());
-                fs.renameSync(tmp, file);
-            } catch { /* a cache that cannot be written only costs time */ }
-        }
-        return result;
-    };
+/** Compile and run one module as Node would, with V8's cached code for it, and cache it if it was not. */
+function compileCached(mod, content, filename) {
+    const key = crypto.createHash("sha1").update(`${process.version}\0${filename}\0`).update(content).digest("hex");
+    const file = path.join(V8_CACHE, `${key}.bin`);
+    let cachedData;
+    try { cachedData = fs.readFileSync(file); } catch { /* not cached yet */ }
+    let script;
+    try {
+        // A shebang is valid only at the very start, which the wrapper takes.
+        script = new vm.Script(Module.wrap(content.replace(/^#!.*/, "")), { filename, cachedData, importModuleDynamically });
+    } catch {
+        return nodeCompile.call(mod, content, filename); // Node reports the syntax error its own way
+    }
+    const result = script.runInThisContext({ displayErrors: true })
+        .call(mod.exports, mod.exports, requireFor(mod), mod, filename, path.dirname(filename));
+    if (!cachedData || script.cachedDataRejected) writeWhole(file, script.createCachedData());
+    return result;
 }
+
+const codeCache = process.env.WANLAB_CODE_CACHE !== "0" && importModuleDynamically !== undefined;
+const cheapStamps = !process.env.PULUMI_DEBUG_PROMISE_LEAKS;
+Module.prototype._compile = function (content, filename) {
+    const result = codeCache ? compileCached(this, content, filename) : nodeCompile.call(this, content, filename);
+    if (cheapStamps && filename.endsWith(DEBUGGABLE)) cheapDebuggablePromise(this.exports);
+    return result;
+};
 
 // @pulumi/pulumi loads npm's package tooling (arborist, pacote, sigstore: 470 of the 770 modules
 // it loads) and the TypeScript compiler (9 MB) for one thing, serializing functions, which this
