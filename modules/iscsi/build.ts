@@ -1,6 +1,6 @@
-// One tgt target per iSCSI storage, once its host has its addresses (tgtd binds the portal);
-// the initiators need the rest of the network only to log in. Each becomes a disk backend for the VMs: the <disk>
-// element, and on every hypervisor the CHAP secret that QEMU presents.
+// One tgt target per iSCSI storage, once its host has its addresses (tgtd binds the portal;
+// the initiators need the rest of the network only to log in). Each becomes a disk backend
+// for the VMs: the <disk> element, and on every hypervisor the CHAP secret that QEMU presents.
 import * as pulumi from "@pulumi/pulumi";
 import type { Stage } from "../../components/stages";
 import { render } from "../../lib/render";

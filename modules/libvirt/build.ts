@@ -43,8 +43,8 @@ export const TCG_MIGRATION_QEMU_MIN = 9;
 export function tcgQemuLines(spec: LabSpec): string[] {
     if (!spec.migration) return [];
     return [
-        "qemu_major=$(qemu-system-x86_64 --version 2>/dev/null | awk 'NR == 1 { split($4, v, \".\"); print v[1] + 0 }')",
-        `[ "\${qemu_major:-0}" -ge ${TCG_MIGRATION_QEMU_MIN} ] || add "QEMU $(qemu-system-x86_64 --version 2>/dev/null | awk 'NR == 1 { print $4 }'): ` +
+        "qemu_version=$(qemu-system-x86_64 --version 2>/dev/null | awk 'NR == 1 { print $4 }')",
+        `[ "\${qemu_version%%.*}" -ge ${TCG_MIGRATION_QEMU_MIN} ] 2>/dev/null || add "QEMU \${qemu_version:-(none)}: ` +
         `before ${TCG_MIGRATION_QEMU_MIN}.0, QEMU loses guest memory writes in a live migration under TCG and the guest crashes after it: ` +
         `install QEMU ${TCG_MIGRATION_QEMU_MIN}.0 or newer (on Debian 12, bash scripts/bootstrap.sh takes it from bookworm-backports)"`,
     ];
@@ -59,6 +59,7 @@ function accelLines(lab: LabContext, h: HostSpec): string[] {
     }
     // The same probe as on this machine, on the host; its verdict comes back in the output.
     const img = probeImage(lab.spec, h.name);
+    const tcg = tcgQemuLines(lab.spec);
     return [
         `probe=$(GUEST_KERNEL=${quote(img.kernel)} GUEST_INITRD=${quote(img.initrd)} CPU_MODEL=${VM_CPU_MODEL} ` +
             `CACHE_DIR="$HOME/.cache/wanlab/kvm-probe" TIMEOUT_S=${PROBE_TIMEOUT_S} sh -s <<'WANLAB_KVM_PROBE'`,
@@ -71,9 +72,9 @@ function accelLines(lab: LabContext, h: HostSpec): string[] {
             '$(printf %s "$probe" | sed \'s/.*"reason":"\\([^"]*\\)".*/\\1/\'). Use accel: tcg (emulation), or auto to take KVM only where it works" ;; esac',
         ] : []),
         // Not KVM: TCG, where the QEMU must be new enough to migrate.
-        ...(h.accel !== "kvm" && tcgQemuLines(lab.spec).length ? [
+        ...(h.accel !== "kvm" && tcg.length ? [
             h.accel === "tcg" ? "tcg=1" : `case "$probe" in *'"ok":true'*) ;; *) tcg=1 ;; esac`,
-            'if [ -n "${tcg:-}" ]; then', ...tcgQemuLines(lab.spec).map((l) => `  ${l}`), "fi",
+            'if [ -n "${tcg:-}" ]; then', ...tcg.map((l) => `  ${l}`), "fi",
         ] : []),
     ];
 }
