@@ -24,8 +24,12 @@ export interface Plan {
     spec: string;
     matrix: Partial<Record<Parameter, (string | number)[]>>;
     repetitions: Repetitions;
+    /** At most this many runs in one `up` (the engine's start is paid once per up). */
+    runsPerUp: number;
     compare: string[];
 }
+
+export const DEFAULT_RUNS_PER_UP = 10;
 
 /** One combination of the matrix's values; key is how rows name it ("vmMemoryMiB=256 wanProfile=campus"). */
 export interface Cell { index: number; key: string; params: Partial<Record<Parameter, string | number>> }
@@ -52,6 +56,7 @@ export function validatePlan(doc: unknown): { plan?: Plan; errors: SpecError[] }
             spec: raw.spec ?? `stacks/${raw.stack}.yaml`,
             matrix: raw.matrix,
             repetitions: typeof reps === "number" ? { fixed: reps } : { metric: "probeDowntimeMs", ...reps },
+            runsPerUp: raw.runsPerUp ?? DEFAULT_RUNS_PER_UP,
             compare: raw.compare ?? [],
         },
         errors: [],

@@ -1,18 +1,21 @@
 // The experiment runner: a plan's cells, each migrated until it has its repetitions,
 // through Pulumi's Automation API on the stack the plan names. Per cell it sets the
 // cell's configuration and runs `up` (a new VM memory replaces the VM; a new profile
-// changes the router's WAN emulation); per repetition it sets the next migration run, in the
-// direction that moves the VM from where it is, and runs `up` again.
+// changes the router's WAN emulation); then it sets the next migration runs (up to the
+// plan's runsPerUp of them, there and back, from where the VM is) and runs `up` again, so
+// that the engine's start is paid once per batch, not once per run.
 //
-// Nothing is lost or repeated: each row is flushed as its run completes, a run under way
-// is noted in pending.json first, and a resumed plan recovers that run from the record
-// the program wrote (results/<stack>/migration-<run>-<from>-<to>.json) if it completed.
+// Nothing is lost or repeated: the runs under way are noted in pending.json first, the
+// program writes each run's record as it completes (results/<stack>/migration-<run>-<from>-<to>.json),
+// rows are flushed once the up has returned, and a resumed plan recovers the runs of a
+// batch that completed from their records.
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { type MigrationRecord, recordFile } from "../modules/migration/record";
+import { batchRuns, type RunPlan } from "../modules/migration/model";
 import { engineEnv, ROOT } from "./engine";
 import { Cell, cells, Plan, PARAMETERS } from "../model/plan";
 import { measured, ResultStore, RunRow, rowFromRecord } from "../analysis/results";
@@ -34,7 +37,11 @@ export function runsToGo(plan: Plan, rows: RunRow[]): number {
     return s && s.relHalfWidthPct <= r.untilRelHalfWidthPct ? 0 : 1;
 }
 
-interface Pending { cell: string; rep: number; run: number; from: string; to: string; at: string }
+/** The stack's migration settings: the first run of the last up, its direction, and how many runs. */
+interface Batch { run: number; direction: string; runs: number }
+
+/** The runs of the up under way: the cell, its first repetition, each run, and the settings before it. */
+interface Pending { cell: string; rep: number; runs: RunPlan[]; at: string; previous?: Batch }
 
 export interface RunnerOptions {
     resultsDir?: string;
@@ -57,6 +64,10 @@ export class Runner {
     private abort = new AbortController();
     private location = "";
     private run = 0;
+    /** The migration settings the stack has now. */
+    private batch: Batch = { run: 0, direction: "forward", runs: 1 };
+    /** A batch was cut short when the runner stopped: its run under way may have moved the VM. */
+    private cut = false;
 
     constructor(readonly plan: Plan, private readonly opts: RunnerOptions = {}) {
         this.store = new ResultStore(opts.resultsDir ?? path.join(ROOT, "results", plan.name));
@@ -69,12 +80,12 @@ export class Runner {
         if (!this.stopping) {
             this.stopping = true;
             this.stoppingAt = Date.now();
-            this.progress.say("interrupted: finishing the run under way, then stopping (interrupt again to cancel it)");
+            this.progress.say("interrupted: finishing the migrations under way, then stopping (interrupt again to cancel them)");
         } else if (Date.now() - this.stoppingAt < 1000) {
             // One Ctrl-C reaches us twice: from the terminal and relayed by npm/tsx.
             return;
         } else {
-            this.progress.say("cancelling the run under way");
+            this.progress.say("cancelling the migrations under way");
             this.abort.abort();
         }
     }
@@ -102,7 +113,7 @@ export class Runner {
                     entered = true;
                     if (this.stopping) break;
                 }
-                await this.migrate(cell, all.length, done.length + 1);
+                await this.migrate(cell, all.length, done.length + 1, Math.min(this.plan.runsPerUp, runsToGo(this.plan, done)));
             }
             if (this.stopping) break;
         }
@@ -145,8 +156,10 @@ export class Runner {
         const config = await this.stack.getAllConfig();
         // Only a secret the stack does not have yet: the lab was built with the ones it has.
         ensureSecrets({ env: { ...process.env, ...engineEnv() }, cwd: ROOT }, this.plan.stack, this.spec);
-        // Run numbers only grow: past this stack's own and this plan's.
-        const runs = [Number(config[configKey("migrationRun")]?.value ?? 0), ...this.store.rows().map((r) => r.run)];
+        // Run numbers only grow: past this stack's own (the last of its last batch) and this plan's.
+        const setting = (k: string, fallback: string) => config[configKey(k)]?.value ?? fallback;
+        this.batch = { run: Number(setting("migrationRun", "0")), direction: setting("migrationDirection", "forward"), runs: Number(setting("migrationRuns", "1")) };
+        const runs = [this.batch.run + this.batch.runs - 1, ...this.store.rows().map((r) => r.run)];
         this.run = Math.max(...runs);
         // A stack that never migrated starts with no migration (run 0) until the first repetition.
         if (config[configKey("migrationRun")] === undefined) await this.stack.setConfig(configKey("migrationRun"), { value: "0" });
@@ -180,23 +193,39 @@ export class Runner {
         }
     }
 
-    /** A run noted as under way when the runner stopped: keep it if the program recorded it. */
+    /** Runs noted as under way when the runner stopped: keep those the program recorded. */
     private async recoverPending() {
         if (!fs.existsSync(this.pendingFile)) return;
-        const p: Pending = JSON.parse(fs.readFileSync(this.pendingFile, "utf8"));
-        const record = this.readRecord(p.run, p.from, p.to);
+        const raw = JSON.parse(fs.readFileSync(this.pendingFile, "utf8"));
+        // Before batches, a pending run was one run: { run, from, to }.
+        const p: Pending = raw.runs ? raw : { ...raw, runs: [{ run: raw.run, from: raw.from, to: raw.to }] };
         const cell = cells(this.plan).find((c) => c.key === p.cell);
-        if (record && record.probe.rttBeforeMs === null) {
-            this.store.fail({ ...p, error: "the VM did not answer the probe before the migration: not a measurement" });
-            this.location = record.to;
-            this.say(`run ${p.run} (${p.cell}) completed before the runner stopped, but its VM did not answer before migrating: not a measurement`);
-        } else if (record && cell && !this.store.rows().some((r) => r.run === p.run)) {
-            this.store.append(rowFromRecord(this.plan, cell, p.rep, record, NaN));
-            this.location = record.to;
-            this.say(`recovered run ${p.run} (${p.cell}, repetition ${p.rep}): it completed before the runner stopped`);
-        } else {
-            this.say(`run ${p.run} (${p.cell}, repetition ${p.rep}) did not complete before the runner stopped: it will be run again`);
+        this.run = Math.max(this.run, ...p.runs.map((r) => r.run));
+        let completed = 0;
+        for (const [i, run] of p.runs.entries()) {
+            const rep = p.rep + i;
+            const record = this.readRecord(run.run, run.from, run.to);
+            if (record) completed++;
+            if (record && record.probe.rttBeforeMs === null) {
+                this.store.fail({ cell: p.cell, rep, ...run, at: p.at, error: "the VM did not answer the probe before the migration: not a measurement" });
+                this.location = record.to;
+                this.say(`run ${run.run} (${p.cell}) completed before the runner stopped, but its VM did not answer before migrating: not a measurement`);
+            } else if (record && cell && !this.store.rows().some((r) => r.run === run.run)) {
+                this.store.append(rowFromRecord(this.plan, cell, rep, record, NaN));
+                this.location = record.to;
+                this.say(`recovered run ${run.run} (${p.cell}, repetition ${rep}): it completed before the runner stopped`);
+            } else if (!record) {
+                // Each run waits for the one before: none after this one ran.
+                this.say(`run ${run.run} (${p.cell}, repetition ${rep}) did not complete before the runner stopped: it will be run again`);
+                break;
+            }
         }
+        // The stack's settings back to what completed: the next up must not start a run
+        // of the cut batch again (it is run again under a new number, as a repetition).
+        const first = p.runs[0];
+        this.cut = completed < p.runs.length;
+        const back = completed ? { run: first.run, direction: first.from === this.spec.migration!.from ? "forward" : "back", runs: completed } : p.previous;
+        if (back) await this.setBatch(back);
         fs.rmSync(this.pendingFile);
     }
 
@@ -249,64 +278,89 @@ export class Runner {
         const r = await this.up(`cell ${cell.key}`);
         if (r.error) {
             if (this.stopping) return;
-            throw new Error(`setting up cell '${cell.key}' failed; the engine said:\n${tail(r.output + "\n" + r.error.message)}`);
+            throw new Error(`setting up cell '${cell.key}' failed; the engine said:\n${engineError(r.output + "\n" + r.error.message)}`);
         }
         this.location = (await this.stack.outputs()).vms?.value?.[this.spec.migration!.vm]?.host ?? this.spec.migration!.from;
         this.say(`cell ${cell.index + 1}/${ncells} (${cell.key}) set up in ${r.seconds.toFixed(1)} s; the VM is on ${this.location}`);
     }
 
-    private async migrate(cell: Cell, ncells: number, rep: number) {
+    /** Runs `count` repetitions of a cell in one `up`, there and back from where the VM is. */
+    private async migrate(cell: Cell, ncells: number, firstRep: number, count: number) {
         const m = this.spec.migration!;
-        const forward = this.location !== m.to;
-        const [from, to] = forward ? [m.from, m.to] : [m.to, m.from];
-        const run = ++this.run;
-        const label = `cell ${cell.index + 1}/${ncells} (${cell.key}) repetition ${rep}, run ${run} ${from}→${to}`;
-        this.show(label);
-        await this.stack.setAllConfig({
-            [configKey("migrationRun")]: { value: String(run) },
-            [configKey("migrationDirection")]: { value: forward ? "forward" : "back" },
-        });
-        const pending: Pending = { cell: cell.key, rep, run, from, to, at: new Date().toISOString() };
+        const direction = this.location !== m.to ? "forward" : "back";
+        const runs = batchRuns(m, this.run + 1, direction, count);
+        this.run += count;
+        const where = `cell ${cell.index + 1}/${ncells} (${cell.key})`;
+        const label = (i: number) => `${where} repetition ${firstRep + i}, run ${runs[i].run} ${runs[i].from}→${runs[i].to}`;
+        const last = runs[count - 1];
+        this.show(count === 1 ? label(0) : `${where} repetitions ${firstRep}-${firstRep + count - 1}, runs ${runs[0].run}-${last.run}`);
+        const pending: Pending = { cell: cell.key, rep: firstRep, runs, at: new Date().toISOString(), previous: this.batch };
+        // Noted before the settings change, so that a runner killed in between can set them back.
         fs.writeFileSync(this.pendingFile, JSON.stringify(pending) + "\n");
-        const r = await this.up(label);
-        // The record, from the stack's outputs or, if the up was cut short after the
-        // migration completed, from the file the program wrote as the run completed.
-        let record: MigrationRecord | undefined;
+        await this.setBatch({ run: runs[0].run, direction, runs: count });
+        const r = await this.up(count === 1 ? label(0) : `${where} runs ${runs[0].run}-${last.run}`);
+        // The records, from the stack's outputs or, if the up failed or was cut short, from
+        // the files the program wrote as each run completed.
+        let records: (MigrationRecord | undefined)[];
         if (!r.error) {
-            record = (await this.stack.outputs()).migration?.value;
-            if (record?.run !== run) throw new Error(`the stack's migration output is run ${record?.run}, expected ${run}`);
+            records = (await this.stack.outputs()).migrations?.value ?? [];
+            const got = records.map((x) => x?.run);
+            if (got.join() !== runs.map((x) => x.run).join()) throw new Error(`the stack's migrations output is of runs ${got.join(", ")}, expected ${runs.map((x) => x.run).join(", ")}`);
         } else {
-            record = this.readRecord(run, from, to);
+            records = runs.map((x) => this.readRecord(x.run, x.from, x.to));
         }
-        // From here on the run is accounted for, whatever follows.
+        // From here on the runs are accounted for, whatever follows.
         fs.rmSync(this.pendingFile, { force: true });
-        if (record && record.probe.rttBeforeMs === null) {
-            // The VM did not answer before the migration began: the lab was broken, not the
-            // migration. Not a measurement: kept as a failure, and the VM is started afresh.
-            this.location = record.to;
-            this.store.fail({ ...pending, error: `${m.vm} did not answer the probe before the migration: not a measurement` });
-            this.say(`${label}: ${m.vm} did not answer before migrating, so this run is not a measurement (failures.jsonl)`);
-            await this.stopOnSilentVm(`${m.vm} did not answer the probe before run ${run} began`, record.ok ? record.to : record.from);
-        } else if (record) {
-            const row = rowFromRecord(this.plan, cell, rep, record, r.seconds);
-            this.store.append(row);
-            this.location = record.to;
-            this.progress.ran();
-            this.say(`${label}: downtime ${fmt(row.probeDowntimeMs)} ms (libvirt ${fmt(row.libvirtDowntimeMs)} ms), ` +
-                `total ${(row.totalMs / 1000).toFixed(2)} s, ${fmt(row.dataMiB)} MiB` + (row.answeredAfter ? "" : ", VM NOT answering after"));
-            // A VM that never answered again is a defect to look at, not one to hide behind a
-            // fresh VM: the run stands, flagged, and the experiment stops.
-            if (!row.answeredAfter) await this.stopOnSilentVm(`${m.vm} did not answer after run ${run}`, record.to);
-        } else {
-            const error = tail(r.output + "\n" + (r.error?.message ?? ""));
-            this.store.fail({ ...pending, error });
-            if (!this.stopping) {
-                // A VM found on the other host (the state and the lab disagree): go the other way next.
-                if (/is not running on .*is it on/.test(error)) this.location = to;
-                this.say(`${label} FAILED (kept in failures.jsonl); the engine said:\n${error}`);
-                this.stopAfterThreeFailures();
+        for (const [i, run] of runs.entries()) {
+            const record = records[i];
+            const failure = { cell: cell.key, rep: firstRep + i, ...run, at: pending.at };
+            if (record && record.probe.rttBeforeMs === null) {
+                // The VM did not answer before the migration began: the lab was broken, not the
+                // migration. Not a measurement: kept as a failure, and the experiment stops.
+                this.location = record.to;
+                this.store.fail({ ...failure, error: `${m.vm} did not answer the probe before the migration: not a measurement` });
+                this.say(`${label(i)}: ${m.vm} did not answer before migrating, so this run is not a measurement (failures.jsonl)`);
+                await this.stopOnSilentVm(`${m.vm} did not answer the probe before run ${run.run} began`, record.ok ? record.to : record.from);
+            } else if (record) {
+                const row = rowFromRecord(this.plan, cell, firstRep + i, record, r.seconds / count);
+                this.store.append(row);
+                this.location = record.to;
+                this.progress.ran();
+                this.say(`${label(i)}: downtime ${fmt(row.probeDowntimeMs)} ms (libvirt ${fmt(row.libvirtDowntimeMs)} ms), ` +
+                    `total ${(row.totalMs / 1000).toFixed(2)} s, ${fmt(row.dataMiB)} MiB` + (row.answeredAfter ? "" : ", VM NOT answering after"));
+                // A VM that never answered again is a defect to look at, not one to hide behind a
+                // fresh VM: the run stands, flagged, and the experiment stops.
+                if (!row.answeredAfter) await this.stopOnSilentVm(`${m.vm} did not answer after run ${run.run}`, record.to);
+            } else {
+                // This run failed (the VM stayed on its source) or never began: the runs after it never ran.
+                const error = engineError(r.output + "\n" + (r.error?.message ?? ""));
+                // The VM runs on the other host: the state and the lab disagree.
+                const elsewhere = /is not running on \S+ \(state: [^)]*\): it runs on (\S+)\./.exec(error)?.[1];
+                if (elsewhere && this.cut && i === 0) {
+                    // The run under way when the runner stopped went through after all: not a failure.
+                    this.location = elsewhere;
+                    this.say(`${m.vm} is on ${elsewhere}: the run cut short when the runner stopped had moved it; going on from there`);
+                } else {
+                    this.store.fail({ ...failure, error });
+                    if (!this.stopping) {
+                        if (elsewhere) this.location = elsewhere;
+                        this.say(`${label(i)} FAILED (kept in failures.jsonl); the engine said:\n${error}`);
+                        this.stopAfterThreeFailures();
+                    }
+                }
+                break;
             }
         }
+        this.cut = false;
+    }
+
+    private async setBatch(b: Batch) {
+        await this.stack.setAllConfig({
+            [configKey("migrationRun")]: { value: String(b.run) },
+            [configKey("migrationDirection")]: { value: b.direction },
+            [configKey("migrationRuns")]: { value: String(b.runs) },
+        });
+        this.batch = b;
     }
 
     /** A guest that stopped answering: stop, saying where to look and how to start it afresh. */
@@ -331,4 +385,11 @@ export class Runner {
 }
 
 const fmt = (x: number | null) => (x === null ? "-" : x.toFixed(0));
-const tail = (s: string, lines = 25) => s.trim().split("\n").slice(-lines).join("\n");
+/** What the engine said went wrong: its Diagnostics section if it printed one, else its last lines. */
+export function engineError(output: string, lines = 25): string {
+    const all = output.trim().split("\n");
+    const start = all.findIndex((l) => l.startsWith("Diagnostics:"));
+    if (start < 0) return all.slice(-lines).join("\n");
+    const end = all.findIndex((l, i) => i > start && /^(Outputs|Resources):/.test(l));
+    return all.slice(start + 1, end < 0 ? undefined : end).filter((l) => l.trim()).slice(0, lines).join("\n");
+}

@@ -1,7 +1,7 @@
 // The migration, once every check has passed (the VM answered before it moves), as run
-// wanlab:migrationRun in wanlab:migrationDirection. Its record is the stack output
-// `migration` and a file results/<stack>/migration-<run>-<from>-<to>.json, and the VM's
-// `host` output follows it.
+// wanlab:migrationRun in wanlab:migrationDirection (and wanlab:migrationRuns - 1 more, there
+// and back). Each run's record is in the stack output `migrations` (the last is `migration`)
+// and a file results/<stack>/migration-<run>-<from>-<to>.json; the VM's `host` output follows.
 import * as fs from "node:fs";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
@@ -50,19 +50,22 @@ export const stage: Stage = {
         const run = (lab.settings.migrationRun as number | undefined) ?? 1;
         if (!m || run <= 0) return;
         const direction = (lab.settings.migrationDirection as Direction | undefined) ?? "forward";
+        const runs = (lab.settings.migrationRuns as number | undefined) ?? 1;
         const vm = lab.need<VirtualMachine>("vm", m.vm);
         const migration = new Migration(`${m.vm}-migration`, {
-            spec: m, run, direction,
+            spec: m, run, direction, runs,
             probe: lab.hosts[m.probe.from],
             vmAddress: vm.address!,
             hypervisors: Object.fromEntries([m.from, m.to].map((h) => [h, lab.need<Hypervisor>("hypervisor", h)])),
             addresses: Object.fromEntries([m.from, m.to].map((h) => [h, underlayAddress(lab.spec, h)])),
+            runDir: `/var/lib/wanlab/${lab.stack}/migrate-${m.vm}`,
             // The VM answered every check before it moves.
             dependsOn: [...lab.builtIn("links", "network", "routing", "wan"), ...lab.all<VirtualMachine>("vm"), ...lab.all<PingCheck>("check")],
         }, lab.child);
         lab.provide("migration", m.vm, migration);
         lab.add("experiment", migration);
         lab.outputs.migration = migration.record;
+        lab.outputs.migrations = pulumi.all(migration.records);
 
         // Where the VM runs now: on the destination if the last migration started after the
         // VM did, else where the stack file starts it (a changed VM is started again there).
@@ -70,19 +73,19 @@ export const stage: Stage = {
         const vms = lab.outputs.vms as Record<string, { host: pulumi.Input<string> }>;
         vms[m.vm].host = pulumi.all([vm.startedAt, migration.record]).apply(([started, r]) => (r.startedAt > started ? r.to : home));
 
-        // One JSON record per run under results/<stack>/, written once the run has completed.
+        // One JSON record per run under results/<stack>/, written as that run completes
+        // (a later run of the batch may fail: the earlier ones are kept).
         if (!pulumi.runtime.isDryRun()) {
-            migration.record.apply((r) => {
+            migration.runs.forEach((want, i) => migration.records[i].apply((r) => {
                 // The host reports the run: it must be the run and the ends this program asked for.
-                const { from, to } = migration;
-                if (r.run !== run || r.from !== from || r.to !== to) {
-                    pulumi.log.warn(`the migration's record is of run ${r.run} ${r.from} -> ${r.to}, not of run ${run} ${from} -> ${to}: not written to results/`);
+                if (r.run !== want.run || r.from !== want.from || r.to !== want.to) {
+                    pulumi.log.warn(`the migration's record is of run ${r.run} ${r.from} -> ${r.to}, not of run ${want.run} ${want.from} -> ${want.to}: not written to results/`);
                     return;
                 }
-                const file = recordFile("results", lab.stack, { run, from, to });
+                const file = recordFile("results", lab.stack, want);
                 fs.mkdirSync(path.dirname(file), { recursive: true });
                 fs.writeFileSync(file, JSON.stringify(r, null, 2) + "\n");
-            });
+            }));
         }
     },
 };

@@ -5,7 +5,11 @@
 # them into the measurements (downtime, losses, libvirt's figures).
 # Prints one JSON document. On failure the VM is left running on its source.
 set -eu
-tmp=$(mktemp -d)
+# The run's files, in a directory of the VM's own on the probe host: one run of a VM at a
+# time, so what is there is left by a run that was killed outright, and goes.
+tmp=$RUN_DIR
+rm -rf "$tmp"
+mkdir -p "$tmp"
 probe_pid=
 cleanup() {
   [ -z "$probe_pid" ] || kill -INT "$probe_pid" 2>/dev/null || true
@@ -20,7 +24,12 @@ json_text() {
 
 state=$(virsh -c "$SRC_URI" domstate "$VM" 2>/dev/null || true)
 if [ "$state" != running ]; then
-  echo "$VM is not running on $SRC_HOST (state: ${state:-not defined there}); is it on $DST_HOST already? Set wanlab:migrationDirection to choose the direction." >&2
+  dst_state=$(virsh -c "$DST_URI" domstate "$VM" 2>/dev/null || true)
+  if [ "$dst_state" = running ]; then
+    echo "$VM is not running on $SRC_HOST (state: ${state:-not defined there}): it runs on $DST_HOST. Set wanlab:migrationDirection to choose the direction." >&2
+  else
+    echo "$VM is not running on $SRC_HOST (state: ${state:-not defined there}), nor on $DST_HOST (state: ${dst_state:-not defined there})." >&2
+  fi
   exit 1
 fi
 

@@ -2,61 +2,75 @@
 // total migration time. It runs again whenever its trigger changes:
 //   pulumi config set wanlab:migrationRun 2 && pulumi up
 // wanlab:migrationDirection (forward | back) says which way: forward is the stack file's
-// from -> to. The command runs on the probe host (the client), which reaches both
-// libvirt daemons and pings the VM through the switchover.
+// from -> to. wanlab:migrationRuns N makes one `up` run N migrations, there and back
+// (runs R .. R+N-1): each its own command, after the one before, so that each run's record
+// is kept as it completes and a failed one stops the rest. The command runs on the probe
+// host (the client), which reaches both libvirt daemons and pings the VM through the switchover.
 import * as pulumi from "@pulumi/pulumi";
 import { shellScript } from "../../lib/scripts";
 import { type MigrationRecord, recordFromOutput } from "./record";
 import type { Host } from "../../components/host/host";
 import type { Hypervisor } from "../libvirt/hypervisor";
-import type { Direction, MigrationSpec } from "./model";
+import { batchRuns, type Direction, type MigrationSpec, type RunPlan } from "./model";
 
 export interface MigrationArgs {
     spec: MigrationSpec;
+    /** The first run, its direction, and how many runs (alternating direction) this up performs. */
     run: number;
     direction: Direction;
+    runs: number;
     probe: Host;
     vmAddress: string;
     hypervisors: Record<string, Hypervisor>;
     /** Underlay address of each hypervisor, for the migration stream. */
     addresses: Record<string, string>;
+    /** Where on the probe host a run keeps its files (removed by the run, the next one, and delete). */
+    runDir: string;
     dependsOn: pulumi.Resource[];
 }
 
 export type { MigrationRecord };
 
 export class Migration extends pulumi.ComponentResource {
+    /** Each run's record, in order; `record` is the last one's. */
+    readonly records: pulumi.Output<MigrationRecord>[];
     readonly record: pulumi.Output<MigrationRecord>;
-    readonly from: string;
-    readonly to: string;
+    readonly runs: RunPlan[];
 
     constructor(name: string, args: MigrationArgs, opts?: pulumi.ComponentResourceOptions) {
         super("wanlab:migration:Migration", name, {}, { aliases: [{ type: "wanlab:experiment:Migration" }], ...opts });
         const { spec } = args;
-        [this.from, this.to] = args.direction === "forward" ? [spec.from, spec.to] : [spec.to, spec.from];
+        this.runs = batchRuns(spec, args.run, args.direction, args.runs);
         const options = [
             ...(spec.bandwidthMiBps ? [`--bandwidth ${spec.bandwidthMiBps}`] : []),
             ...(spec.autoConverge ? ["--auto-converge"] : []),
             ...(spec.postCopy ? ["--postcopy", "--postcopy-after-precopy"] : []),
         ];
-        const dst = args.addresses[this.to];
-        const cmd = args.probe.command(`migrate-${spec.vm}`, {
-            create: shellScript(__dirname, "migrate.sh"),
-            // A changed option alone does not migrate again; it waits for the next run.
-            update: 'printf "%s\\n" "$PULUMI_COMMAND_STDOUT"',
-            environment: {
-                VM: spec.vm, VM_ADDR: args.vmAddress, RUN: String(args.run),
-                SRC_HOST: this.from, DST_HOST: this.to,
-                SRC_URI: args.hypervisors[this.from].uri, DST_URI: args.hypervisors[this.to].uri,
-                MIGRATE_URI: `tcp://${dst}${spec.port ? `:${spec.port}` : ""}`,
-                OPTIONS: options.join(" "), MAX_DOWNTIME_MS: spec.maxDowntimeMs ? String(spec.maxDowntimeMs) : "",
-                INTERVAL_MS: String(spec.probe.intervalMs), INTERVAL_S: (spec.probe.intervalMs / 1000).toFixed(3),
-                TIMEOUT_S: String(spec.timeoutS), RECOVER_S: "15",
-            },
-            // A new run (or direction) replaces the resource: create migrates again.
-            triggers: [args.run, args.direction],
-        }, { parent: this, dependsOn: args.dependsOn });
-        this.record = (cmd as any).stdout.apply((s: string) => recordFromOutput(s));
+        let before: pulumi.Resource[] = args.dependsOn;
+        this.records = this.runs.map((r, i) => {
+            const dst = args.addresses[r.to];
+            const cmd = args.probe.command(i === 0 ? `migrate-${spec.vm}` : `migrate-${spec.vm}-${i + 1}`, {
+                create: shellScript(__dirname, "migrate.sh"),
+                // The stack's directory too, once empty (on an emulated host it goes with the host).
+                delete: 'rm -rf "$RUN_DIR"; rmdir "${RUN_DIR%/*}" 2>/dev/null || true',
+                // A changed option alone does not migrate again; it waits for the next run.
+                update: 'printf "%s\\n" "$PULUMI_COMMAND_STDOUT"',
+                environment: {
+                    VM: spec.vm, VM_ADDR: args.vmAddress, RUN: String(r.run),
+                    SRC_HOST: r.from, DST_HOST: r.to,
+                    SRC_URI: args.hypervisors[r.from].uri, DST_URI: args.hypervisors[r.to].uri,
+                    MIGRATE_URI: `tcp://${dst}${spec.port ? `:${spec.port}` : ""}`,
+                    OPTIONS: options.join(" "), MAX_DOWNTIME_MS: spec.maxDowntimeMs ? String(spec.maxDowntimeMs) : "",
+                    INTERVAL_MS: String(spec.probe.intervalMs), INTERVAL_S: (spec.probe.intervalMs / 1000).toFixed(3),
+                    TIMEOUT_S: String(spec.timeoutS), RECOVER_S: "15", RUN_DIR: args.runDir,
+                },
+                // A new run (or direction) replaces the resource: create migrates again.
+                triggers: [r.run, r.from === spec.from ? "forward" : "back"],
+            }, { parent: this, dependsOn: before });
+            before = [cmd];
+            return (cmd as any).stdout.apply((s: string) => recordFromOutput(s)) as pulumi.Output<MigrationRecord>;
+        });
+        this.record = this.records[this.records.length - 1];
         this.registerOutputs({ record: this.record });
     }
 }

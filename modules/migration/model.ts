@@ -22,6 +22,20 @@ declare module "../../model/types" {
 
 export type Direction = "forward" | "back";
 
+/** Runs per `up`: each is a resource of its own, and its record is in the state until the next batch. */
+export const MAX_RUNS_PER_UP = 50;
+
+/** One run of a batch: its number and ends. */
+export interface RunPlan { run: number; from: string; to: string }
+
+/** The runs a batch performs: from `run`, alternating direction from `direction`. */
+export function batchRuns(spec: Pick<MigrationSpec, "from" | "to">, run: number, direction: Direction, runs: number): RunPlan[] {
+    return Array.from({ length: runs }, (_, i) => {
+        const forward = (direction === "forward") === (i % 2 === 0);
+        return { run: run + i, ...(forward ? { from: spec.from, to: spec.to } : { from: spec.to, to: spec.from }) };
+    });
+}
+
 /** A run's record (computed from migrate.sh's output: record.ts). */
 export type { MigrationRecord } from "./record";
 
@@ -42,6 +56,11 @@ export const module: ModuleModel = {
                 if (raw !== "forward" && raw !== "back") throw new Error(`wanlab:migrationDirection must be 'forward' or 'back', not '${raw}'`);
                 return raw;
             },
+        },
+        {
+            key: "migrationRuns",
+            description: "how many runs one `up` performs, there and back: runs migrationRun .. migrationRun + N - 1 (default 1)",
+            parse: wholeNumber("migrationRuns", 1, MAX_RUNS_PER_UP),
         },
         {
             key: "vmMemoryMiB",

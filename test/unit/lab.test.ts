@@ -110,11 +110,12 @@ function labView(l: InstanceType<LabModule["Lab"]>) {
         checks: c.entries<any>("check"),
         hypervisors: c.entries<any>("hypervisor"),
         vms: c.entries<any>("vm"),
-        migration: c.all<any>("migration")[0] as { from: string; to: string; record: pulumi.Output<any> } | undefined,
+        migration: c.all<any>("migration")[0] as { runs: { run: number; from: string; to: string }[]; record: pulumi.Output<any> } | undefined,
     };
 }
 
-async function build(name: string, spec: LabSpec, settings: { migrationRun?: number; migrationDirection?: "forward" | "back"; wanProfile?: string } = {}) {
+async function build(name: string, spec: LabSpec,
+    settings: { migrationRun?: number; migrationDirection?: "forward" | "back"; migrationRuns?: number; wanProfile?: string } = {}) {
     const start = registered.length;
     const lab = labView(new labModule.Lab(name, { spec, stack: STACK, settings, probes: { kvm: () => NO_KVM } }));
     await settle();
@@ -670,10 +671,11 @@ describe("Lab for stacks/local.yaml", () => {
             SRC_HOST: "host1", DST_HOST: "host2", SRC_URI: libvirtUri("host1"), DST_URI: libvirtUri("host2"),
             MIGRATE_URI: "tcp://192.168.2.10",
             OPTIONS: "", MAX_DOWNTIME_MS: "", INTERVAL_MS: "10", INTERVAL_S: "0.010", TIMEOUT_S: "300", RECOVER_S: "15",
+            RUN_DIR: `/var/lib/wanlab/${STACK}/migrate-vm1`,
         });
         assert.deepEqual(mig.inputs.triggers, [1, "forward"]);
         const m = built.lab.migration!;
-        assert.deepEqual([m.from, m.to], ["host1", "host2"]);
+        assert.deepEqual(m.runs, [{ run: 1, from: "host1", to: "host2" }]);
         // The record is the command's stdout, parsed.
         const record = await valueOf(m.record);
         assert.deepEqual([record.run, record.vm, record.from, record.to, record.probe.downtimeMs], [1, "vm1", "host1", "host2", 110.5]);
@@ -691,10 +693,26 @@ describe("Lab for stacks/local.yaml: migration run and direction", () => {
         assert.deepEqual([e.SRC_HOST, e.DST_HOST, e.SRC_URI, e.DST_URI, e.MIGRATE_URI, e.RUN],
             ["host2", "host1", libvirtUri("host2"), libvirtUri("host1"), "tcp://192.168.1.10", "2"]);
         assert.deepEqual(mig.inputs.triggers, [2, "back"]);
-        assert.deepEqual([built.lab.migration!.from, built.lab.migration!.to], ["host2", "host1"]);
+        assert.deepEqual(built.lab.migration!.runs, [{ run: 2, from: "host2", to: "host1" }]);
         // The VM is still defined on host1: the direction only changes the migration.
         assert.deepEqual(built.byName("host1-vm-vm1").inputs.interpreter, nsenter("host1"));
         assert.deepEqual(duplicates(built.resources), []);
+    });
+
+    it("wanlab:migrationRuns 3 from run 5 back: three commands, each after the one before, there and back", async () => {
+        const built = await build("local-batch", spec(), { migrationRun: 5, migrationDirection: "back", migrationRuns: 3 });
+        const names = ["storage-migrate-vm1", "storage-migrate-vm1-2", "storage-migrate-vm1-3"];
+        const env = names.map((n) => built.byName(n).inputs.environment);
+        assert.deepEqual(env.map((e) => [e.RUN, e.SRC_HOST, e.DST_HOST, e.MIGRATE_URI]), [
+            ["5", "host2", "host1", "tcp://192.168.1.10"], ["6", "host1", "host2", "tcp://192.168.2.10"], ["7", "host2", "host1", "tcp://192.168.1.10"],
+        ]);
+        assert.deepEqual(names.map((n) => built.byName(n).inputs.triggers), [[5, "back"], [6, "forward"], [7, "back"]]);
+        // Run 6 waits for run 5, and run 7 for run 6: never two migrations of one VM at once.
+        assert.ok(built.depsOf(built.byName(names[1])).includes(names[0]));
+        assert.ok(built.depsOf(built.byName(names[2])).includes(names[1]));
+        assert.ok(!built.depsOf(built.byName(names[2])).includes(names[0]));
+        assert.deepEqual(built.lab.migration!.runs.map((r) => r.run), [5, 6, 7]);
+        assert.equal(built.commands.filter((c) => c.name.includes("migrate")).length, 3);
     });
 
     it("the WAN profile: campus adds no NetEm; wanlab:wanProfile trans-pacific sets it on both site-facing interfaces", async () => {

@@ -7,8 +7,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { cells, loadPlan, validatePlan, Plan } from "../../model/plan";
-import { Runner, runsToGo } from "../../runner/experiment";
+import { cells, DEFAULT_RUNS_PER_UP, loadPlan, validatePlan, Plan } from "../../model/plan";
+import { MAX_RUNS_PER_UP } from "../../modules/migration/model";
+import { engineError, Runner, runsToGo } from "../../runner/experiment";
 import { ResultStore, readCsv, RunRow } from "../../analysis/results";
 import { buildReport, markdown } from "../../analysis/report";
 import { describe as stats } from "../../analysis/stats";
@@ -32,6 +33,21 @@ describe("plans", () => {
             assert.ok(cells(plan).length >= 1, f);
             assert.ok(fs.existsSync(path.join(ROOT, plan.spec)), `${f}: ${plan.spec}`);
         }
+    });
+
+    it("runsPerUp: 10 unless the plan says, and no more than wanlab:migrationRuns accepts", () => {
+        assert.equal(validatePlan(base).plan!.runsPerUp, DEFAULT_RUNS_PER_UP);
+        assert.equal(validatePlan({ ...base, runsPerUp: MAX_RUNS_PER_UP }).plan!.runsPerUp, MAX_RUNS_PER_UP);
+        const over = validatePlan({ ...base, runsPerUp: MAX_RUNS_PER_UP + 1 }).errors.map((e) => `${e.pointer}: ${e.reason}`);
+        assert.deepEqual(over, [`/runsPerUp: ${MAX_RUNS_PER_UP + 1} is too large: must be at most ${MAX_RUNS_PER_UP}`]);
+        assert.match(validatePlan({ ...base, runsPerUp: 0 }).errors.map((e) => e.reason).join(), /too small: must be at least 1/);
+    });
+
+    it("a failed up's error is the engine's Diagnostics section, not the outputs' diff printed after it", () => {
+        const out = ["Updating (t):", " +  command:local:Command x creating failed", "Diagnostics:", "  command:local:Command (x):",
+            "    error: vm1 is not running on host2 (state: shut off): it runs on host1.", "", "Outputs:", "  - migration: {", "      - run: 4", "Resources:", "    2 errored"];
+        assert.equal(engineError(out.join("\n")), "  command:local:Command (x):\n    error: vm1 is not running on host2 (state: shut off): it runs on host1.");
+        assert.equal(engineError("a\nb\nc", 2), "b\nc", "no Diagnostics: the last lines");
     });
 
     it("errors name the path and the reason, all at once", () => {
