@@ -94,8 +94,17 @@ else
       github.com/pulumi/pulumi/pkg/v3/cmd/pulumi) >&2
     log "built $BIN/pulumi in $(( $(date +%s) - start ))s"
   fi
-  # The language host sits beside the CLI, where the engine looks for it first.
-  ln -sfn "$ROOT/tools/engine/bin/pulumi-language-nodejs" "$BIN/pulumi-language-nodejs"
+  # The language host sits beside the CLI, where the engine looks for it first: a Go front
+  # (tools/engine/langhost) that answers the engine's first call at once, and hands Run to
+  # the Node.js host. Written beside and moved, so that an older bootstrap's symlink is
+  # replaced, not written through.
+  LANGHOST="$BIN/pulumi-language-nodejs"
+  if [ -L "$LANGHOST" ] || [ ! -x "$LANGHOST" ] || [ tools/engine/langhost/main.go -nt "$LANGHOST" ] || [ tools/go.sum -nt "$LANGHOST" ]; then
+    command -v go >/dev/null || { log "no Go toolchain to build the language host"; exit 1; }
+    log "building the language host (tools/engine/langhost)"
+    (cd tools && go build -trimpath -o "$LANGHOST.tmp" ./engine/langhost) >&2
+    mv -f "$LANGHOST.tmp" "$LANGHOST"
+  fi
 fi
 
 # The command provider, installed as a plugin of the version @pulumi/command asks for

@@ -1,9 +1,9 @@
 // A Node.js language host for the Pulumi engine, used only where the official
-// `pulumi-language-nodejs` binary is missing (this machine: no registry ships it and
-// the Go module proxy refuses its module). It serves the LanguageRuntime gRPC protocol
-// and runs the program in this process through @pulumi/pulumi's own LanguageServer,
-// the same code path the Automation API uses for inline programs. TypeScript is
-// compiled by ../ts-require.js, which the wrapper in tools/engine/bin loads with `-r`.
+// `pulumi-language-nodejs` binary is missing (this machine: no registry ships it and the
+// Go module proxy refuses its module). The Go front in ./langhost starts it on Run. It
+// serves the LanguageRuntime gRPC protocol and runs the program in this process through
+// @pulumi/pulumi's own LanguageServer, the same code path the Automation API uses for
+// inline programs. TypeScript is compiled by ../ts-require.js, loaded with `-r`.
 import * as path from "node:path";
 import * as fs from "node:fs";
 import { createRequire } from "node:module";
