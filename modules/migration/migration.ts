@@ -51,8 +51,9 @@ export class Migration extends pulumi.ComponentResource {
             const dst = args.addresses[r.to];
             const cmd = args.probe.command(i === 0 ? `migrate-${spec.vm}` : `migrate-${spec.vm}-${i + 1}`, {
                 create: shellScript(__dirname, "migrate.sh"),
-                // The stack's directory too, once empty (on an emulated host it goes with the host).
-                delete: 'rm -rf "$RUN_DIR"; rmdir "${RUN_DIR%/*}" 2>/dev/null || true',
+                // The first run's alone (the directory is the VM's, and the first run always
+                // exists): the stack's directory too, once empty (on an emulated host it goes with the host).
+                ...(i === 0 ? { delete: 'rm -rf "$RUN_DIR"; rmdir "${RUN_DIR%/*}" 2>/dev/null || true' } : {}),
                 // A changed option alone does not migrate again; it waits for the next run.
                 update: 'printf "%s\\n" "$PULUMI_COMMAND_STDOUT"',
                 environment: {
