@@ -17,6 +17,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"syscall"
+	"time"
 
 	pulumirpc "github.com/pulumi/pulumi/sdk/v3/proto/go"
 	"google.golang.org/grpc"
@@ -66,6 +68,8 @@ func startNode(args []string) (pulumirpc.LanguageRuntimeClient, error) {
 	}
 	cmd := exec.Command("node", append([]string{"-r", filepath.Join(engine, "ts-require.js"), filepath.Join(engine, "langhost.ts")}, args...)...)
 	cmd.Stderr = os.Stderr
+	// Gone with this host (the engine kills its plugins' process groups, but may itself be killed).
+	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
 	out, err := cmd.StdoutPipe()
 	if err != nil {
 		return nil, err
@@ -90,7 +94,19 @@ func startNode(args []string) (pulumirpc.LanguageRuntimeClient, error) {
 	return pulumirpc.NewLanguageRuntimeClient(conn), nil
 }
 
+// exitWithEngine ends this host once its parent, the engine, is gone: an engine killed
+// outright stops nothing, and an orphaned host would wait for calls forever.
+func exitWithEngine() {
+	engine := os.Getppid()
+	for range time.Tick(time.Second) {
+		if os.Getppid() != engine {
+			os.Exit(1)
+		}
+	}
+}
+
 func main() {
+	go exitWithEngine()
 	lis, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintf(os.Stderr, "pulumi-language-nodejs (wanlab): %v\n", err)
