@@ -358,9 +358,9 @@ describe("Lab for stacks/local.yaml", () => {
         assertPreflight(built.byName("host2-preflight"), "host2", sorted(emulated, ovs, hypervisor), hvKernel);
         assertPreflight(built.byName("router-preflight"), "router", sorted(emulated, ["bridge", "sysctl", "tc"]),
             ["bridge", "mntns", "netns", "veth", "vxlan"]);
-        // storage: the tgt target, and as the migration's probe virsh, timeout and awk (and ping, mktemp).
+        // storage: the tgt target, and as the migration's probe virsh, timeout and awk (and ping).
         assertPreflight(built.byName("storage-preflight"), "storage",
-            sorted(emulated, ["tgtd", "tgtadm", "truncate"], ["virsh", "timeout", "awk", "ping", "mktemp"]), ["mntns", "netns", "veth"]);
+            sorted(emulated, ["tgtd", "tgtadm", "truncate"], ["virsh", "timeout", "awk", "ping"]), ["mntns", "netns", "veth"]);
     });
 
     it("the router's preflight asks for sysctl; the others' do not", () => {
@@ -715,6 +715,17 @@ describe("Lab for stacks/local.yaml: migration run and direction", () => {
         // One delete removes the VM's run directory: the others have none to run one by one.
         assert.deepEqual(names.map((n) => typeof built.byName(n).inputs.delete), ["string", "undefined", "undefined"]);
         assert.equal(built.commands.filter((c) => c.name.includes("migrate")).length, 3);
+    });
+
+    it("wanlab:vmFillPct 50 and vmDirtyMiBps 4: the guest's command line tells it, and the migration's record carries it", async () => {
+        const built = await build("local-fill", spec(), { vmFillPct: 50, vmDirtyMiBps: 4 } as any);
+        // Handlebars writes "=" as the XML entity &#x3D;, which libvirt reads back as "=".
+        const xml: string = built.byName("host1-vm-vm1").inputs.stdin.replace(/&#x3D;/g, "=");
+        assert.match(xml, /<cmdline>[^<]* wanlab\.fill=128 wanlab\.dirty=4 wanlab\.ws=128<\/cmdline>/);
+        const plain: string = (await build("local-nofill", spec())).byName("host1-vm-vm1").inputs.stdin;
+        assert.doesNotMatch(plain, /wanlab\.fill/);
+        const record = await valueOf(built.lab.migration!.record);
+        assert.deepEqual(record.guest, { memoryMiB: 256, fillMiB: 128, dirtyMiBps: 4 });
     });
 
     it("the WAN profile: campus adds no NetEm; wanlab:wanProfile trans-pacific sets it on both site-facing interfaces", async () => {
