@@ -38,7 +38,9 @@ export interface Figure { file: string; title: string; svg: string }
 /** topology: the lab the plan ran on, drawn from its stack file (model/graph.ts). */
 export interface Report { tables: Table[]; figures: Figure[]; notes: string[]; topology?: Figure }
 
-const AXIS_TITLES: Record<Parameter, string> = { wanProfile: "WAN delay profile", vmMemoryMiB: "VM memory (MiB)" };
+const AXIS_TITLES: Record<Parameter, string> = {
+    wanProfile: "WAN delay profile", vmMemoryMiB: "VM memory (MiB)", vmFillPct: "guest memory filled (%)", vmDirtyMiBps: "guest rewrite rate (MiB/s)",
+};
 
 const STUDY_NAMES: Record<string, string> = {
     "seed000-vxlan": "seed 000 VXLAN", "seed000-gre": "seed 000 GRE", "seed001-pmipv6": "seed 001 PMIPv6",
@@ -59,6 +61,26 @@ function axes(plan: Plan): { x: Parameter; series?: Parameter } {
     return { x, series: params.find((p) => p !== x) };
 }
 
+/**
+ * Data moved against filled memory, per run with a workload: a migration moves at least
+ * what the guest filled (its pages are neither zero nor compressible), and a rewriting
+ * guest more. A run that moved less did not migrate the memory its cell says.
+ */
+export function fillNotes(rows: RunRow[]): string[] {
+    const filled = rows.filter((r) => r.fillMiB && r.dataMiB !== null);
+    if (!filled.length) return [];
+    const short = filled.filter((r) => r.dataMiB! < r.fillMiB!);
+    const extra = filled.map((r) => r.dataMiB! - r.fillMiB!).sort((a, b) => a - b);
+    const notes = [`Data moved against filled memory (${filled.length} runs with a workload): data moved less filled memory is ` +
+        `${extra[0].toFixed(0)} to ${extra[extra.length - 1].toFixed(0)} MiB, median ${extra[Math.floor(extra.length / 2)].toFixed(0)} MiB ` +
+        "(the guest's kernel and programs, and what it rewrote during the migration)."];
+    if (short.length) {
+        notes.push(`CHECK FAILED: ${short.length} run(s) moved less than their guest had filled, so they did not migrate the memory their cell says: ` +
+            short.map((r) => `run ${r.run} moved ${r.dataMiB} MiB of ${r.fillMiB} MiB filled`).join("; ") + ".");
+    }
+    return notes;
+}
+
 export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
     const all = cells(plan);
     const tables: Table[] = [];
@@ -71,6 +93,8 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
         notes.push(`${flagged.length} run(s) are left out of the statistics because the VM did not answer the probe after the migration ` +
             `(runs ${flagged.map((r) => r.run).join(", ")}); they remain in runs.csv with answeredAfter = false.`);
     }
+
+    notes.push(...fillNotes(rows));
 
     for (const m of METRICS) {
         const per = new Map<string, CellStats | undefined>();

@@ -24,14 +24,16 @@ export interface RunRow {
     probeSent: number; probeLost: number; rttBeforeMs: number | null;
     /** False when the VM never answered the probe after the migration: the downtime is then only a lower bound. */
     answeredAfter: boolean;
-    /** Wall time of the `pulumi up` that ran the migration. */
+    /** Wall time of the `pulumi up` that ran the migration, shared among its runs. */
     upS: number;
+    /** The guest's filled memory and rewrite rate (its workload; 0 without one), and libvirt's pre-copy iterations. */
+    fillMiB?: number | null; dirtyMiBps?: number | null; iterations?: number | null;
 }
 
 export const COLUMNS = [
     "plan", "stack", "cell", "rep", "run", "from", "to", "wanProfile", "vmMemoryMiB", "startedAt",
     "probeDowntimeMs", "libvirtDowntimeMs", "totalMs", "libvirtElapsedMs", "dataMiB", "guestMemoryMiB",
-    "probeSent", "probeLost", "rttBeforeMs", "answeredAfter", "upS",
+    "probeSent", "probeLost", "rttBeforeMs", "answeredAfter", "upS", "fillMiB", "dirtyMiBps", "iterations",
 ] as const;
 
 const MiB = 1048576;
@@ -48,6 +50,7 @@ export function rowFromRecord(plan: Plan, cell: Cell, rep: number, r: MigrationR
         guestMemoryMiB: round(r.libvirt.memoryTotalBytes === null ? null : r.libvirt.memoryTotalBytes / MiB, 1),
         probeSent: r.probe.sent, probeLost: r.probe.lost, rttBeforeMs: r.probe.rttBeforeMs,
         answeredAfter: r.probe.answeredAfter, upS: round(upS, 2)!,
+        fillMiB: r.guest?.fillMiB ?? null, dirtyMiBps: r.guest?.dirtyMiBps ?? null, iterations: r.libvirt.memoryIterations,
     };
 }
 
@@ -94,7 +97,7 @@ export class ResultStore {
 /** Read a runs.csv back into rows (numbers and booleans restored). */
 export function readCsv(file: string): RunRow[] {
     const numeric = new Set(["rep", "run", "vmMemoryMiB", "probeDowntimeMs", "libvirtDowntimeMs", "totalMs", "libvirtElapsedMs",
-        "dataMiB", "guestMemoryMiB", "probeSent", "probeLost", "rttBeforeMs", "upS"]);
+        "dataMiB", "guestMemoryMiB", "probeSent", "probeLost", "rttBeforeMs", "upS", "fillMiB", "dirtyMiBps", "iterations"]);
     return parse(fs.readFileSync(file, "utf8"), {
         columns: true,
         cast: (value, ctx) => {

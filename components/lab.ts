@@ -6,7 +6,7 @@
 import { pushTo } from "../lib/maps";
 import * as pulumi from "@pulumi/pulumi";
 import type { LabSpec } from "../model/types";
-import { applySettings, missingSecrets, type Settings } from "../model/config";
+import { applySettings, missingSecrets, settledErrors, type Settings } from "../model/config";
 import { notBuilt, platformErrors, requirementsFor } from "../model/platforms";
 import { LabContext } from "./context";
 import { stages } from "./stages";
@@ -36,6 +36,8 @@ export class Lab extends pulumi.ComponentResource {
         const settings = args.settings ?? {};
         // A copy: settings change this lab, not the caller's spec.
         const spec = applySettings(structuredClone(args.spec), settings);
+        const unsettled = settledErrors(spec);
+        if (unsettled.length) throw new pulumi.RunError(`invalid stack configuration:\n${unsettled.join("\n")}`);
         const unbuilt = notBuilt(spec);
         if (unbuilt.length) {
             throw new pulumi.RunError(`these parts of the stack file are valid but not built by this version yet: ${unbuilt.join(", ")}`);

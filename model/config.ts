@@ -4,6 +4,7 @@
 // through here, so no other file spells `wanlab:<key>`.
 
 import { modules } from "./modules";
+import type { LabSpec } from "./types";
 
 export const NAMESPACE = "wanlab";
 
@@ -78,6 +79,11 @@ export function parseSettings(get: (key: string) => string | undefined): { setti
 export function applySettings<T>(spec: T, settings: Settings): T {
     for (const m of modules()) m.applySettings?.(spec as any, settings);
     return spec;
+}
+
+/** What no longer holds in a spec once the settings are applied, one message each. */
+export function settledErrors(spec: LabSpec): string[] {
+    return modules().flatMap((m) => m.settledErrors?.(spec) ?? []);
 }
 
 /** Every secret the spec refers to (`{ config: KEY }`), with where: what must be set before anything is built. */

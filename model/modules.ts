@@ -54,6 +54,8 @@ export interface ModuleModel {
     readonly configKeys?: ConfigKey[];
     /** Run-time settings (wanlab:* configuration) that change the spec, applied before anything else. */
     applySettings?(spec: LabSpec, settings: Settings): void;
+    /** What must hold once every module's settings are applied (a setting of one module may break another's), in words. */
+    settledErrors?(spec: LabSpec): string[];
     /** Fill in what the schema's defaults cannot (e.g. a name from a position). */
     normalize?(spec: LabSpec): void;
     /** Semantic checks, after the schema and the core's checks. */

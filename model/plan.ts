@@ -11,7 +11,10 @@ import { schemaErrors } from "./schema";
 import { type SpecError, SpecValidationError } from "./types";
 
 /** The settings a plan can vary, and the stack configuration key each one sets. */
-export const PARAMETERS = { wanProfile: configKey("wanProfile"), vmMemoryMiB: configKey("vmMemoryMiB") } as const;
+export const PARAMETERS = {
+    wanProfile: configKey("wanProfile"), vmMemoryMiB: configKey("vmMemoryMiB"),
+    vmFillPct: configKey("vmFillPct"), vmDirtyMiBps: configKey("vmDirtyMiBps"),
+} as const;
 export type Parameter = keyof typeof PARAMETERS;
 export type Metric = "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs";
 

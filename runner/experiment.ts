@@ -20,7 +20,7 @@ import { engineEnv, ROOT } from "./engine";
 import { Cell, cells, Plan, PARAMETERS } from "../model/plan";
 import { measured, ResultStore, RunRow, rowFromRecord } from "../analysis/results";
 import { ensureSecrets } from "./secrets";
-import { configKey } from "../model/config";
+import { applySettings, configKey, parseSettings, settledErrors } from "../model/config";
 import { describe } from "../analysis/stats";
 import type { LabSpec } from "../model/types";
 import { loadSpec } from "../model/validate";
@@ -146,6 +146,17 @@ export class Runner {
         if (this.plan.matrix.wanProfile && !this.spec.wan) {
             throw new Error(`the plan varies wanProfile, but ${specFile} has no wan section (no router applies a profile)`);
         }
+        // Each cell's settings on the stack file, as the program will apply them: a cell that
+        // cannot be built (a fill too large for its memory) stops the plan before it starts.
+        const unbuildable = cells(this.plan).flatMap((c) => {
+            const { settings, errors } = parseSettings((key) => {
+                const param = (Object.keys(PARAMETERS) as (keyof typeof PARAMETERS)[]).find((p) => PARAMETERS[p] === configKey(key));
+                const v = param ? c.params[param] : undefined;
+                return v === undefined ? undefined : String(v);
+            });
+            return [...errors, ...settledErrors(applySettings(structuredClone(this.spec), settings))].map((e) => `cell '${c.key}': ${e}`);
+        });
+        if (unbuildable.length) throw new Error(`plan ${this.plan.name} on ${specFile}:\n${unbuildable.join("\n")}`);
         fs.mkdirSync(this.store.dir, { recursive: true });
         const pulumiCommand = await PulumiCommand.get({ root: path.join(ROOT, ".tools") });
         this.stack = await LocalWorkspace.createOrSelectStack({ stackName: this.plan.stack, workDir: ROOT },

@@ -5,6 +5,7 @@ import * as crypto from "node:crypto";
 import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { hostPart } from "../../model/address";
+import { workloadArgs } from "../workload/model";
 import { render } from "../../lib/render";
 import { imageDir } from "../../lib/images";
 import { shellScript } from "../../lib/scripts";
@@ -49,6 +50,7 @@ export class VirtualMachine extends pulumi.ComponentResource {
             ...(nic.address ? [`wanlab.ip=${nic.address}`] : []),
             ...(nic.gateway ? [`wanlab.gw=${nic.gateway}`] : []),
             `wanlab.mtu=${nic.mtu}`,
+            ...workloadArgs(spec.memoryMiB, spec.workload),
         ].join(" ");
         const xml = render("libvirt/domain.xml.hbs", {
             name: spec.name,

@@ -14,6 +14,10 @@ import { decidedNow, decisionOf } from "../libvirt/build";
 import { type Direction, underlayAddress } from "./model";
 import { Migration } from "./migration";
 import { recordFile } from "./record";
+import { fillMiB } from "../workload/model";
+import type { VmSpec } from "../libvirt/model";
+
+const guestWorkload = (vm: VmSpec) => ({ memoryMiB: vm.memoryMiB, fillMiB: fillMiB(vm.memoryMiB, vm.workload), dirtyMiBps: vm.workload?.dirtyMiBps ?? 0 });
 
 const mismatch = (m: { vm: string; from: string; to: string }, a: string, b: string) =>
     `the migration of ${m.vm} needs the same accelerator on both hypervisors, but ${m.from} would use ${a} and ${m.to} ${b}: ` +
@@ -59,6 +63,7 @@ export const stage: Stage = {
             hypervisors: Object.fromEntries([m.from, m.to].map((h) => [h, lab.need<Hypervisor>("hypervisor", h)])),
             addresses: Object.fromEntries([m.from, m.to].map((h) => [h, underlayAddress(lab.spec, h)])),
             runDir: `/var/lib/wanlab/${lab.stack}/migrate-${m.vm}`,
+            guest: guestWorkload(lab.spec.vms.find((v) => v.name === m.vm)!),
             // The VM answered every check before it moves.
             dependsOn: [...lab.builtIn("links", "network", "routing", "wan"), ...lab.all<VirtualMachine>("vm"), ...lab.all<PingCheck>("check")],
         }, lab.child);

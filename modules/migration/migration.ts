@@ -8,7 +8,7 @@
 // host (the client), which reaches both libvirt daemons and pings the VM through the switchover.
 import * as pulumi from "@pulumi/pulumi";
 import { shellScript } from "../../lib/scripts";
-import { type MigrationRecord, recordFromOutput } from "./record";
+import { type GuestWorkload, type MigrationRecord, recordFromOutput } from "./record";
 import type { Host } from "../../components/host/host";
 import type { Hypervisor } from "../libvirt/hypervisor";
 import { batchRuns, type Direction, type MigrationSpec, type RunPlan } from "./model";
@@ -26,6 +26,8 @@ export interface MigrationArgs {
     addresses: Record<string, string>;
     /** Where on the probe host a run keeps its files (removed by the run, the next one, and delete). */
     runDir: string;
+    /** The migrated guest's memory and workload, for the record. */
+    guest: GuestWorkload;
     dependsOn: pulumi.Resource[];
 }
 
@@ -69,7 +71,7 @@ export class Migration extends pulumi.ComponentResource {
                 triggers: [r.run, r.from === spec.from ? "forward" : "back"],
             }, { parent: this, dependsOn: before });
             before = [cmd];
-            return (cmd as any).stdout.apply((s: string) => recordFromOutput(s)) as pulumi.Output<MigrationRecord>;
+            return (cmd as any).stdout.apply((s: string) => ({ ...recordFromOutput(s), guest: args.guest })) as pulumi.Output<MigrationRecord>;
         });
         this.record = this.records[this.records.length - 1];
         this.registerOutputs({ record: this.record });

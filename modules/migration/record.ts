@@ -72,7 +72,11 @@ export interface MigrationRecord {
     error?: string;
     probe: ProbeFigures;
     libvirt: LibvirtJob;
+    /** What the migrated guest did with its memory (the stack's workload), as the program knew it. */
+    guest?: GuestWorkload;
 }
+
+export interface GuestWorkload { memoryMiB: number; fillMiB: number; dirtyMiBps: number }
 
 /** The longest silences between consecutive replies, including the one from the last reply to the window's end. */
 export function silences(arrivals: number[], windowEnd: number): { startedAt: number; ms: number }[] {

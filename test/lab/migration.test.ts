@@ -2,7 +2,8 @@
 // two libvirtd, a TCG guest, and live migrations measured by a 10 ms probe. Asserts
 // connectivity before and after, a probe downtime consistent with libvirt's, a quiet
 // second preview, a migration back, a failed migration that leaves the VM running on
-// its source with its disk intact, and a destroy that leaves nothing behind.
+// its source with its disk intact, a guest that fills and rewrites its memory migrated
+// twice in one up, and a destroy that leaves nothing behind.
 import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
@@ -154,6 +155,37 @@ describe("default lab: OVS/VXLAN, iSCSI and a live migration, for real", () => {
         const c = diskCounter();
         sh("sleep 1");
         assert.ok(diskCounter() > c, "the guest still writes to its disk");
+    });
+
+    test("a guest that fills half its memory and rewrites 4 MiB/s, migrated twice in one up: data moved grows by what it filled", (t) => {
+        const unfilled = JSON.parse(fs.readFileSync(path.join(ROOT, "results", STACK, "migration-1-host1-host2.json"), "utf8")) as MigrationRecord;
+        engine.ok(["config", "set", "--stack", STACK, "wanlab:vmFillPct", "50"]);
+        engine.ok(["config", "set", "--stack", STACK, "wanlab:vmDirtyMiBps", "4"]);
+        engine.ok(["config", "set", "--stack", STACK, "wanlab:migrationRuns", "2"]);
+        try {
+            // A new workload is a new VM, started at home (host1): runs 4 forward and 5 back.
+            const r = up(4, "forward");
+            assert.equal(r.code, 0, r.stdout + r.stderr);
+            const runs: MigrationRecord[] = JSON.parse(engine.ok(["stack", "output", "--json", "--stack", STACK]).stdout).migrations;
+            assert.deepEqual(runs.map((m) => [m.run, m.from, m.to]), [[4, "host1", "host2"], [5, "host2", "host1"]]);
+            const MiB = 1048576;
+            for (const m of runs) {
+                t.diagnostic(`run ${m.run}: ${(m.libvirt.dataProcessedBytes! / MiB).toFixed(1)} MiB in ${m.libvirt.memoryIterations} iterations, ` +
+                    `dirty rate ${m.libvirt.dirtyRatePagesPerS} pages/s; run 1 (no workload) moved ${(unfilled.libvirt.dataProcessedBytes! / MiB).toFixed(1)} MiB`);
+                assert.deepEqual(m.guest, { memoryMiB: 256, fillMiB: 128, dirtyMiBps: 4 });
+                assert.equal(m.probe.answeredAfter, true);
+                // The filled pages go whole, on top of what the bare guest moves, within a quarter.
+                const grew = (m.libvirt.dataProcessedBytes! - unfilled.libvirt.dataProcessedBytes!) / MiB;
+                assert.ok(Math.abs(grew - 128) <= 32, `data moved grew by ${grew.toFixed(1)} MiB for 128 MiB filled`);
+                // Rewritten pages are sent again: more than the one pass over memory.
+                assert.ok(m.libvirt.memoryIterations! >= 2, `${m.libvirt.memoryIterations} iterations`);
+                assert.ok(fs.existsSync(path.join(ROOT, "results", STACK, `migration-${m.run}-${m.from}-${m.to}.json`)));
+            }
+            assert.equal(domstate("host1"), "running");
+            assert.equal(clientPing().code, 0);
+        } finally {
+            engine.ok(["config", "set", "--stack", STACK, "wanlab:migrationRuns", "1"]);
+        }
     });
 
     test("destroy finds the VM wherever it is and leaves nothing behind", (t) => {

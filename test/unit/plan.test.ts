@@ -11,7 +11,7 @@ import { cells, DEFAULT_RUNS_PER_UP, loadPlan, validatePlan, Plan } from "../../
 import { MAX_RUNS_PER_UP } from "../../modules/migration/model";
 import { engineError, Runner, runsToGo } from "../../runner/experiment";
 import { ResultStore, readCsv, RunRow } from "../../analysis/results";
-import { buildReport, markdown } from "../../analysis/report";
+import { buildReport, fillNotes, markdown } from "../../analysis/report";
 import { describe as stats } from "../../analysis/stats";
 import { SpecValidationError } from "../../model/types";
 
@@ -140,6 +140,16 @@ describe("report", () => {
         // Paired: 512 minus 256 at each profile is exactly +10 ms (SD 0, so the interval is a point).
         assert.ok(md.includes("| wanProfile=campus | vmMemoryMiB=512 − vmMemoryMiB=256 | 3 | 10.0 | [10.0, 10.0] |"), md);
         assert.deepEqual(r.figures.map((f) => f.file), ["downtime-vs-delay.svg", "libvirt-downtime-vs-delay.svg", "total-time-vs-delay.svg"]);
+    });
+
+    it("data moved against filled memory: its range over the runs with a workload, and a run that moved less flagged", () => {
+        const rs = [row("c", 1, { fillMiB: 128, dataMiB: 215 }, 300, 5000), row("c", 2, { fillMiB: 128, dataMiB: 230 }, 300, 5000), row("c", 3, {}, 300, 5000)];
+        assert.deepEqual(fillNotes(rs), ["Data moved against filled memory (2 runs with a workload): data moved less filled memory is 87 to 102 MiB, " +
+            "median 102 MiB (the guest's kernel and programs, and what it rewrote during the migration)."]);
+        const short = fillNotes([...rs, row("c", 4, { fillMiB: 256, dataMiB: 100 }, 300, 5000)]);
+        assert.equal(short.length, 2);
+        assert.equal(short[1], "CHECK FAILED: 1 run(s) moved less than their guest had filled, so they did not migrate the memory their cell says: run 4 moved 100 MiB of 256 MiB filled.");
+        assert.deepEqual(fillNotes([row("c", 1, {}, 300, 5000)]), [], "no workload, no note");
     });
 
     it("figures: one line per memory size plus the study's, over the profiles in order", async () => {
