@@ -8,7 +8,7 @@ import * as yaml from "js-yaml";
 import { validateDocument } from "../../model/validate";
 import { applySettings, parseSettings, settledErrors } from "../../model/config";
 import { validatePlan } from "../../model/plan";
-import { fillMiB, GUEST_RESERVE_MIB, workloadArgs } from "./model";
+import { fillMiB, guestReserveMiB, workloadArgs } from "./model";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const local = () => yaml.load(fs.readFileSync(path.join(ROOT, "stacks", "local.yaml"), "utf8")) as any;
@@ -38,12 +38,14 @@ describe("workload", () => {
     });
 
     it("the stack file: defaults, and what a guest's memory cannot hold, in words", () => {
-        assert.deepEqual(errorsOf({ fillPct: 60 }), []);
+        assert.deepEqual(errorsOf({ fillPct: 55 }), []);
         const d = local();
-        d.vms[0].workload = { fillPct: 60 };
-        assert.deepEqual(validateDocument(d).spec!.vms[0].workload, { fillPct: 60, dirtyMiBps: 0 });
+        d.vms[0].workload = { fillPct: 55 };
+        assert.deepEqual(validateDocument(d).spec!.vms[0].workload, { fillPct: 55, dirtyMiBps: 0 });
+        // The reserve as measured: what 256, 512 and 1024 MiB guests left free beside their fill.
+        assert.deepEqual([256, 512, 1024].map(guestReserveMiB), [114, 140, 191]);
         assert.deepEqual(errorsOf({ fillPct: 80 }), [
-            `/vms/0/workload/fillPct: 80 % of 256 MiB is 204 MiB, which leaves the guest less than the ${GUEST_RESERVE_MIB} MiB its kernel and programs need: at most 75 % here`,
+            "/vms/0/workload/fillPct: 80 % of 256 MiB is 204 MiB, which leaves the guest less than the 114 MiB its kernel and programs need: at most 55 % here",
         ]);
         assert.deepEqual(errorsOf({ fillPct: 80 }, 1024), []);
         assert.deepEqual(errorsOf({ dirtyMiBps: 10 }), ["/vms/0/workload/dirtyMiBps: rewrites the filled memory, but fillPct fills none: give fillPct too"]);
@@ -59,7 +61,7 @@ describe("workload", () => {
         // 80 % fits 1024 MiB, but not the 256 MiB the stack file gives the VM.
         assert.deepEqual(settled({ vmFillPct: "80", vmMemoryMiB: "1024" }), []);
         assert.deepEqual(settled({ vmFillPct: "80" }), [
-            `VM 'vm1': workload fillPct 80 % of 256 MiB is 204 MiB, which leaves the guest less than the ${GUEST_RESERVE_MIB} MiB its kernel and programs need: at most 75 % here`,
+            "VM 'vm1': workload fillPct 80 % of 256 MiB is 204 MiB, which leaves the guest less than the 114 MiB its kernel and programs need: at most 55 % here",
         ]);
         assert.deepEqual(settled({ vmDirtyMiBps: "5" }), ["VM 'vm1': workload dirtyMiBps rewrites the filled memory, but fillPct fills none: give fillPct too"]);
         assert.deepEqual(parseSettings((k) => (k === "vmFillPct" ? "91" : undefined)).errors, ["wanlab:vmFillPct must be a whole number of % from 0 to 90, not '91'"]);
