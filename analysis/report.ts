@@ -56,7 +56,10 @@ const pct = (x: number) => (Number.isFinite(x) ? `${x >= 0 ? "+" : ""}${x.toFixe
 
 /** The matrix parameter drawn along the x axis (the WAN profile when it varies) and the one drawn as series. */
 function axes(plan: Plan): { x: Parameter; series?: Parameter } {
-    const params = Object.keys(plan.matrix) as Parameter[];
+    const all = Object.keys(plan.matrix) as Parameter[];
+    // A parameter with one value (a plan's fixed fill, say) is neither axis nor series.
+    const varied = all.filter((p) => plan.matrix[p]!.length > 1);
+    const params = varied.length ? varied : all;
     const x = params.includes("wanProfile") ? "wanProfile" : params[params.length - 1];
     return { x, series: params.find((p) => p !== x) };
 }
@@ -79,6 +82,65 @@ export function fillNotes(rows: RunRow[]): string[] {
             short.map((r) => `run ${r.run} moved ${r.dataMiB} MiB of ${r.fillMiB} MiB filled`).join("; ") + ".");
     }
     return notes;
+}
+
+/** The studies' precision: a relative 95 % half-width of at most 5 % (seed 001 §4.5; seed 000's were 1-4 %). */
+export const STUDY_PRECISION_PCT = 5;
+
+/** Every cell whose relative half-width missed the plan's target (its rule's, else the studies'), with its n. */
+export function precisionNotes(plan: Plan, all: Cell[], stats: Map<string, Map<string, CellStats | undefined>>): string[] {
+    const rule = "fixed" in plan.repetitions ? undefined : plan.repetitions;
+    const target = rule?.untilRelHalfWidthPct ?? STUDY_PRECISION_PCT;
+    const metric = rule?.metric ?? "probeDowntimeMs";
+    const title = METRICS.find((m) => m.key === metric)!.title.toLowerCase();
+    const missed = all.flatMap((c) => {
+        const s = stats.get(metric)?.get(c.key);
+        if (!s) return [`${c.key} (no runs)`];
+        return s.relHalfWidthPct > target ? [`${c.key} (n ${s.n}, ${s.relHalfWidthPct.toFixed(1)} %)`] : [];
+    });
+    const whose = rule ? `the plan's target of ${target} %` : `the studies' ${target} % (this plan runs a fixed ${(plan.repetitions as { fixed: number }).fixed} a cell)`;
+    if (!missed.length) return [`Precision: every cell's ${title} has a relative 95 % half-width within ${whose}.`];
+    return [`PRECISION MISSED: ${missed.length} of ${all.length} cells have a ${title} relative 95 % half-width over ${whose}: ${missed.join("; ")}.`];
+}
+
+/**
+ * The trends the studies report, checked on the means: downtime and total migration time
+ * rise with delay (along the profiles in order, at each memory size), and total migration
+ * time rises with memory (at each profile). A trend holds when the last mean is above the
+ * first and no step falls by more than the two steps' 95 % half-widths together.
+ */
+export function trendNotes(plan: Plan, all: Cell[], stats: Map<string, Map<string, CellStats | undefined>>): string[] {
+    const checks: { metric: Metric["key"]; along: Parameter; what: string }[] = [
+        { metric: "probeDowntimeMs", along: "wanProfile", what: "Downtime rises with delay" },
+        { metric: "totalMs", along: "wanProfile", what: "Total migration time rises with delay" },
+        { metric: "totalMs", along: "vmMemoryMiB", what: "Total migration time rises with memory" },
+    ];
+    const out: string[] = [];
+    for (const check of checks) {
+        const settings = plan.matrix[check.along];
+        if (!settings || settings.length < 2) continue;
+        const order = check.along === "wanProfile" ? [...settings].sort((a, b) => PROFILE_ORDER.indexOf(a as any) - PROFILE_ORDER.indexOf(b as any))
+            : [...settings].sort((a, b) => Number(a) - Number(b));
+        const m = METRICS.find((x) => x.key === check.metric)!;
+        // One series per combination of the other parameters.
+        const series = new Map<string, Cell[]>();
+        for (const c of all) {
+            const rest = Object.entries(c.params).filter(([k]) => k !== check.along).map(([k, v]) => `${k}=${v}`).join(" ") || "all";
+            series.set(rest, [...(series.get(rest) ?? []), c]);
+        }
+        for (const [rest, cs] of series) {
+            const points = order.map((v) => stats.get(check.metric)?.get(cs.find((c) => c.params[check.along] === v)!.key));
+            if (points.some((p) => !p)) continue;
+            const ps = points as CellStats[];
+            const falls = ps.slice(1).flatMap((p, i) => (p.mean < ps[i].mean - p.halfWidth - ps[i].halfWidth ? [`${order[i + 1]} below ${order[i]}`] : []));
+            const holds = ps[ps.length - 1].mean > ps[0].mean && !falls.length;
+            // The stats are in the metric's unit already (values() scales).
+            const shown = ps.map((p, i) => `${order[i]} ${num(p.mean, m.digits)}`).join(" → ");
+            out.push(`${holds ? "Trend holds" : "TREND DOES NOT HOLD"}: ${check.what} (${rest}): ${shown} ${m.unit}` +
+                (holds ? "." : `${falls.length ? ` (${falls.join(", ")})` : " (the last is not above the first)"}.`));
+        }
+    }
+    return out;
 }
 
 export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
@@ -112,6 +174,8 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
             head: ["cell", "n", "mean", "SD", "min", "max", "95 % CI ±", "rel. %"], rows: body,
         });
     }
+
+    notes.push(...precisionNotes(plan, all, stats), ...trendNotes(plan, all, stats));
 
     // The studies' tables beside the measured ones, where a cell matches a study's column.
     for (const study of plan.compare) {

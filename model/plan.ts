@@ -34,6 +34,15 @@ export interface Plan {
 
 export const DEFAULT_RUNS_PER_UP = 10;
 
+/** A cell's settings as the stack's configuration gives them: the raw value of wanlab:<key>, if the cell sets it. */
+export function cellConfig(cell: Cell): (key: string) => string | undefined {
+    return (key) => {
+        const param = (Object.keys(PARAMETERS) as Parameter[]).find((p) => PARAMETERS[p] === configKey(key));
+        const v = param ? cell.params[param] : undefined;
+        return v === undefined ? undefined : String(v);
+    };
+}
+
 /** One combination of the matrix's values; key is how rows name it ("vmMemoryMiB=256 wanProfile=campus"). */
 export interface Cell { index: number; key: string; params: Partial<Record<Parameter, string | number>> }
 

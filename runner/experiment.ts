@@ -17,7 +17,7 @@ import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation"
 import { type MigrationRecord, recordFile } from "../modules/migration/record";
 import { batchRuns, type RunPlan } from "../modules/migration/model";
 import { engineEnv, ROOT } from "./engine";
-import { Cell, cells, Plan, PARAMETERS } from "../model/plan";
+import { Cell, cellConfig, cells, Plan, PARAMETERS } from "../model/plan";
 import { measured, ResultStore, RunRow, rowFromRecord } from "../analysis/results";
 import { ensureSecrets } from "./secrets";
 import { applySettings, configKey, parseSettings, settledErrors } from "../model/config";
@@ -149,11 +149,7 @@ export class Runner {
         // Each cell's settings on the stack file, as the program will apply them: a cell that
         // cannot be built (a fill too large for its memory) stops the plan before it starts.
         const unbuildable = cells(this.plan).flatMap((c) => {
-            const { settings, errors } = parseSettings((key) => {
-                const param = (Object.keys(PARAMETERS) as (keyof typeof PARAMETERS)[]).find((p) => PARAMETERS[p] === configKey(key));
-                const v = param ? c.params[param] : undefined;
-                return v === undefined ? undefined : String(v);
-            });
+            const { settings, errors } = parseSettings(cellConfig(c));
             return [...errors, ...settledErrors(applySettings(structuredClone(this.spec), settings))].map((e) => `cell '${c.key}': ${e}`);
         });
         if (unbuildable.length) throw new Error(`plan ${this.plan.name} on ${specFile}:\n${unbuildable.join("\n")}`);

@@ -7,7 +7,9 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { cells, DEFAULT_RUNS_PER_UP, loadPlan, validatePlan, Plan } from "../../model/plan";
+import { cellConfig, cells, DEFAULT_RUNS_PER_UP, loadPlan, validatePlan, Plan } from "../../model/plan";
+import { applySettings, parseSettings, settledErrors } from "../../model/config";
+import { loadSpec } from "../../model/validate";
 import { MAX_RUNS_PER_UP } from "../../modules/migration/model";
 import { engineError, Runner, runsToGo } from "../../runner/experiment";
 import { ResultStore, readCsv, RunRow } from "../../analysis/results";
@@ -32,6 +34,12 @@ describe("plans", () => {
             const plan = loadPlan(path.join(ROOT, "plans", f));
             assert.ok(cells(plan).length >= 1, f);
             assert.ok(fs.existsSync(path.join(ROOT, plan.spec)), `${f}: ${plan.spec}`);
+            // Every cell can be built: its settings hold on the plan's stack file (a fill fits its memory).
+            const spec = loadSpec(path.join(ROOT, plan.spec));
+            for (const c of cells(plan)) {
+                const { settings, errors } = parseSettings(cellConfig(c));
+                assert.deepEqual([...errors, ...settledErrors(applySettings(structuredClone(spec), settings))], [], `${f} ${c.key}`);
+            }
         }
     });
 
@@ -140,6 +148,24 @@ describe("report", () => {
         // Paired: 512 minus 256 at each profile is exactly +10 ms (SD 0, so the interval is a point).
         assert.ok(md.includes("| wanProfile=campus | vmMemoryMiB=512 − vmMemoryMiB=256 | 3 | 10.0 | [10.0, 10.0] |"), md);
         assert.deepEqual(r.figures.map((f) => f.file), ["downtime-vs-delay.svg", "libvirt-downtime-vs-delay.svg", "total-time-vs-delay.svg"]);
+    });
+
+    it("precision: the cells over the studies' 5 % named with their n; the trends the studies report checked on the means", async () => {
+        const r = await buildReport(plan, rows);
+        // Campus: 300, 310, 320 ms: half-width 24.8 ms, 8.0 % of 310; trans-pacific 4.1 % of 610.
+        assert.ok(r.notes.includes("PRECISION MISSED: 2 of 4 cells have a downtime (probe) relative 95 % half-width over the studies' 5 % " +
+            "(this plan runs a fixed 3 a cell): vmMemoryMiB=256 wanProfile=campus (n 3, 8.0 %); vmMemoryMiB=512 wanProfile=campus (n 3, 7.8 %)."), r.notes.join("\n"));
+        assert.ok(r.notes.includes("Trend holds: Downtime rises with delay (vmMemoryMiB=256): campus 310.0 → trans-pacific 610.0 ms."), r.notes.join("\n"));
+        assert.ok(r.notes.includes("Trend holds: Total migration time rises with delay (vmMemoryMiB=512): campus 6.00 → trans-pacific 11.00 s."), r.notes.join("\n"));
+        // These rows give both memory sizes the same total time: the study's memory trend is not there.
+        assert.ok(r.notes.includes("TREND DOES NOT HOLD: Total migration time rises with memory (wanProfile=campus): 256 6.00 → 512 6.00 s (the last is not above the first)."), r.notes.join("\n"));
+        // Seed 001's rule: its own target, and a cell that falls as the delay grows is named.
+        const rule = validatePlan({ ...base, matrix: { wanProfile: ["campus", "intra-eu"] }, repetitions: { untilRelHalfWidthPct: 10, min: 2, max: 5 } }).plan!;
+        const fall = [row("wanProfile=campus", 1, { wanProfile: "campus" }, 500, 9000), row("wanProfile=campus", 2, { wanProfile: "campus" }, 502, 9000),
+            row("wanProfile=intra-eu", 1, { wanProfile: "intra-eu" }, 300, 9100), row("wanProfile=intra-eu", 2, { wanProfile: "intra-eu" }, 302, 9100)];
+        const rr = await buildReport(rule, fall);
+        assert.ok(rr.notes.includes("Precision: every cell's downtime (probe) has a relative 95 % half-width within the plan's target of 10 %."), rr.notes.join("\n"));
+        assert.ok(rr.notes.includes("TREND DOES NOT HOLD: Downtime rises with delay (all): campus 501.0 → intra-eu 301.0 ms (intra-eu below campus)."), rr.notes.join("\n"));
     });
 
     it("data moved against filled memory: its range over the runs with a workload, and a run that moved less flagged", () => {
