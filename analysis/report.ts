@@ -39,7 +39,7 @@ export interface Figure { file: string; title: string; svg: string }
 export interface Report { tables: Table[]; figures: Figure[]; notes: string[]; topology?: Figure }
 
 const AXIS_TITLES: Record<Parameter, string> = {
-    wanProfile: "WAN delay profile", vmMemoryMiB: "VM memory (MiB)", vmFillPct: "guest memory filled (%)", vmDirtyMiBps: "guest rewrite rate (MiB/s)",
+    wanProfile: "WAN delay profile", wanRateMbit: "WAN rate (Mbit/s)", vmMemoryMiB: "VM memory (MiB)", vmFillPct: "guest memory filled (%)", vmDirtyMiBps: "guest rewrite rate (MiB/s)",
 };
 
 const STUDY_NAMES: Record<string, string> = {
@@ -82,6 +82,20 @@ export function fillNotes(rows: RunRow[]): string[] {
             short.map((r) => `run ${r.run} moved ${r.dataMiB} MiB of ${r.fillMiB} MiB filled`).join("; ") + ".");
     }
     return notes;
+}
+
+/** The rate the plan's WAN had (the studies' tables depend on it: seed 000's implies ~100 Mbit/s on the host links). */
+export function rateNote(plan: Plan): string {
+    const varied = plan.matrix.wanRateMbit;
+    if (varied) return `WAN rate: ${varied.map((r) => (Number(r) ? `${r} Mbit/s` : "none")).join(", ")} on the router's WAN interfaces, by cell (wanRateMbit).`;
+    let rate: number | undefined;
+    try {
+        rate = loadSpec(path.resolve(ROOT, plan.spec)).wan?.rateMbit;
+    } catch {
+        return `WAN rate: unknown (${plan.spec} could not be read).`;
+    }
+    return rate ? `WAN rate: ${rate} Mbit/s on the router's WAN interfaces (${plan.spec}).`
+        : `WAN rate: none set (${plan.spec}): the rate is what the lab achieves, not the studies' ~100 Mbit/s host links.`;
 }
 
 /** The studies' precision: a relative 95 % half-width of at most 5 % (seed 001 §4.5; seed 000's were 1-4 %). */
@@ -156,7 +170,7 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
             `(runs ${flagged.map((r) => r.run).join(", ")}); they remain in runs.csv with answeredAfter = false.`);
     }
 
-    notes.push(...fillNotes(rows));
+    notes.push(rateNote(plan), ...fillNotes(rows));
 
     for (const m of METRICS) {
         const per = new Map<string, CellStats | undefined>();

@@ -12,7 +12,7 @@ import { type SpecError, SpecValidationError } from "./types";
 
 /** The settings a plan can vary, and the stack configuration key each one sets. */
 export const PARAMETERS = {
-    wanProfile: configKey("wanProfile"), vmMemoryMiB: configKey("vmMemoryMiB"),
+    wanProfile: configKey("wanProfile"), wanRateMbit: configKey("wanRateMbit"), vmMemoryMiB: configKey("vmMemoryMiB"),
     vmFillPct: configKey("vmFillPct"), vmDirtyMiBps: configKey("vmDirtyMiBps"),
 } as const;
 export type Parameter = keyof typeof PARAMETERS;

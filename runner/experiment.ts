@@ -143,8 +143,8 @@ export class Runner {
         this.spec = loadSpec(path.resolve(ROOT, specFile));
         const m = this.spec.migration;
         if (!m) throw new Error(`${specFile} has no migration section: there is nothing to repeat`);
-        if (this.plan.matrix.wanProfile && !this.spec.wan) {
-            throw new Error(`the plan varies wanProfile, but ${specFile} has no wan section (no router applies a profile)`);
+        for (const param of ["wanProfile", "wanRateMbit"] as const) {
+            if (this.plan.matrix[param] && !this.spec.wan) throw new Error(`the plan varies ${param}, but ${specFile} has no wan section (no router applies it)`);
         }
         // Each cell's settings on the stack file, as the program will apply them: a cell that
         // cannot be built (a fill too large for its memory) stops the plan before it starts.

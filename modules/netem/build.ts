@@ -14,6 +14,7 @@ export const stage: Stage = {
         lab.outputs.wan = {
             profile: typeof w.profile === "string" ? w.profile : "custom",
             mode: w.mode,
+            ...(w.rateMbit ? { rateMbit: w.rateMbit } : {}),
             netem: netem.applied || "none",
         };
     },

@@ -4,13 +4,16 @@
 import type { ModuleModel } from "../../model/modules";
 import { oneOf } from "../../model/config";
 import { forwards } from "../routes/model";
-import { netemArgs, type NetemParams, perInterface, PROFILES, type WanMode } from "./profiles";
+import { netemArgs, type NetemParams, perInterface, PROFILES, type WanMode, withRate } from "./profiles";
+import { wholeNumber } from "../../model/config";
 
 export interface WanSpec {
     router: string;
     interfaces: string[];
     profile: string | NetemParams;
     mode: WanMode;
+    /** A rate on every WAN interface, over the profile's (seed 000's ~100 Mbit/s host-link bottleneck). */
+    rateMbit?: number;
 }
 
 declare module "../../model/types" {
@@ -20,7 +23,7 @@ declare module "../../model/types" {
 /** The NetEm parameters each of the router's interfaces gets ("" for none). */
 export function appliedArgs(w: WanSpec): string {
     const params = typeof w.profile === "string" ? PROFILES[w.profile] : w.profile;
-    return netemArgs(perInterface(params, w.mode)).join(" ");
+    return netemArgs(withRate(perInterface(params, w.mode), w.rateMbit)).join(" ");
 }
 
 export const module: ModuleModel = {
@@ -40,9 +43,15 @@ export const module: ModuleModel = {
         key: "wanProfile",
         description: "the WAN profile for this run, overriding the stack file's (`pulumi config set wanlab:wanProfile trans-atlantic && pulumi up`)",
         parse: oneOf("wanProfile", Object.keys(PROFILES), "a profile"),
+    }, {
+        key: "wanRateMbit",
+        description: "a rate in Mbit/s on every WAN interface, over the profile (0: none, the stack file's otherwise)",
+        parse: wholeNumber("wanRateMbit", 0, 100000, "Mbit/s"),
     }],
     applySettings(spec, settings) {
         if (spec.wan && settings.wanProfile !== undefined) spec.wan = { ...spec.wan, profile: settings.wanProfile as string };
+        const rate = settings.wanRateMbit as number | undefined;
+        if (spec.wan && rate !== undefined) spec.wan = { ...spec.wan, rateMbit: rate || undefined };
     },
     // On a router, on interfaces it has.
     check(spec, ctx) {

@@ -2,11 +2,17 @@
 // NetEm arguments and kernel requirement they lead to.
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { netemArgs, perInterface, PROFILES } from "./profiles";
+import * as fs from "node:fs";
+import * as path from "node:path";
+import * as yaml from "js-yaml";
+import { netemArgs, perInterface, PROFILES, withRate } from "./profiles";
+import { appliedArgs } from "./model";
 import { requirementsFor } from "../../model/platforms";
 import { validateDocument } from "../../model/validate";
 import { applySettings } from "../../model/config";
 import type { LabSpec } from "../../model/types";
+
+const ROOT = path.resolve(__dirname, "..", "..");
 
 /** The spec as `pulumi config set wanlab:wanProfile <profile>` makes it. */
 const withProfile = (spec: LabSpec, wanProfile: string) => applySettings(structuredClone(spec), { wanProfile });
@@ -32,6 +38,22 @@ describe("WAN profiles", () => {
             lossPct: 1, duplicatePct: 0.5, corruptPct: 0.1, reorderPct: 2, rateMbit: 100,
         }), ["delay", "20ms", "5ms", "25%", "distribution", "paretonormal", "loss", "1%", "duplicate", "0.5%",
             "corrupt", "0.1%", "reorder", "2%", "rate", "100mbit"]);
+    });
+
+    it("a rate over a profile: seed 000's 100 Mbit/s host links, with a queue long enough for what is in flight", () => {
+        // 100 Mbit/s for 20 ms (no delay, and 10 ms of room) is 167 full frames: the default 1000 will do.
+        assert.deepEqual(netemArgs(withRate(PROFILES.campus, 100)), ["rate", "100mbit"]);
+        // 160 + 20 + 10 ms at 100 Mbit/s, twice over: 3167 frames of 1500 bytes.
+        assert.deepEqual(netemArgs(withRate(PROFILES["trans-pacific"], 100)),
+            ["delay", "160ms", "20ms", "distribution", "pareto", "rate", "100mbit", "limit", "3167"]);
+        assert.deepEqual(withRate(PROFILES["intra-eu"], undefined), PROFILES["intra-eu"]);
+        // wanlab:wanRateMbit over the stack file's; 0 takes it away.
+        const base = validateDocument(yaml.load(fs.readFileSync(path.join(ROOT, "stacks", "local-wan.yaml"), "utf8"))).spec!;
+        const rated = applySettings(structuredClone(base), { wanRateMbit: 100, wanProfile: "intra-eu" });
+        assert.equal(appliedArgs(rated.wan!), "delay 30ms 6ms distribution pareto rate 100mbit");
+        assert.equal(applySettings(structuredClone(rated), { wanRateMbit: 0 }).wan!.rateMbit, undefined);
+        // The router needs sch_netem for a rate alone, at campus too.
+        assert.equal(appliedArgs(applySettings(structuredClone(base), { wanRateMbit: 100, wanProfile: "campus" }).wan!), "rate 100mbit");
     });
 
     it("the router needs sch_netem only when its profile adds something", () => {

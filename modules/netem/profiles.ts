@@ -59,6 +59,18 @@ export function netemArgs(p: NetemParams): string[] {
     if (p.duplicatePct) a.push("duplicate", `${p.duplicatePct}%`);
     if (p.corruptPct) a.push("corrupt", `${p.corruptPct}%`);
     if (p.reorderPct) a.push("reorder", `${p.reorderPct}%`);
-    if (p.rateMbit) a.push("rate", `${p.rateMbit}mbit`);
+    if (p.rateMbit) {
+        a.push("rate", `${p.rateMbit}mbit`);
+        // NetEm holds a rate's queue and the delayed packets in one queue of 1000 packets by
+        // default: at 100 Mbit/s and 160 ms that is less than what is in flight, and the
+        // queue would drop. Room for twice the bandwidth-delay product of full frames.
+        const bdp = Math.ceil((2 * p.rateMbit * 1e6 * ((p.delayMs ?? 0) + (p.jitterMs ?? 0) + 10)) / 1000 / 8 / 1500);
+        if (bdp > 1000) a.push("limit", String(bdp));
+    }
     return a;
+}
+
+/** A profile with a rate on top (the studies' host-link bottleneck), or as it is. */
+export function withRate(p: NetemParams, rateMbit: number | undefined): NetemParams {
+    return rateMbit ? { ...p, rateMbit } : p;
 }

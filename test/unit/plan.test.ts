@@ -13,7 +13,7 @@ import { loadSpec } from "../../model/validate";
 import { MAX_RUNS_PER_UP } from "../../modules/migration/model";
 import { engineError, Runner, runsToGo } from "../../runner/experiment";
 import { ResultStore, readCsv, RunRow } from "../../analysis/results";
-import { buildReport, fillNotes, markdown } from "../../analysis/report";
+import { buildReport, fillNotes, markdown, rateNote } from "../../analysis/report";
 import { describe as stats } from "../../analysis/stats";
 import { SpecValidationError } from "../../model/types";
 
@@ -166,6 +166,14 @@ describe("report", () => {
         const rr = await buildReport(rule, fall);
         assert.ok(rr.notes.includes("Precision: every cell's downtime (probe) has a relative 95 % half-width within the plan's target of 10 %."), rr.notes.join("\n"));
         assert.ok(rr.notes.includes("TREND DOES NOT HOLD: Downtime rises with delay (all): campus 501.0 → intra-eu 301.0 ms (intra-eu below campus)."), rr.notes.join("\n"));
+    });
+
+    it("the WAN rate beside the tables: the plan's, the stack file's, or none said as such", () => {
+        assert.equal(rateNote(validatePlan({ ...base, matrix: { wanRateMbit: [100, 0] } }).plan!),
+            "WAN rate: 100 Mbit/s, none on the router's WAN interfaces, by cell (wanRateMbit).");
+        assert.equal(rateNote(validatePlan(base).plan!),
+            "WAN rate: none set (stacks/local.yaml): the rate is what the lab achieves, not the studies' ~100 Mbit/s host links.");
+        assert.equal(rateNote(loadPlan(path.join(ROOT, "plans", "seed000-vxlan.yaml"))), "WAN rate: 100 Mbit/s on the router's WAN interfaces, by cell (wanRateMbit).");
     });
 
     it("data moved against filled memory: its range over the runs with a workload, and a run that moved less flagged", () => {
