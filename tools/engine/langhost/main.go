@@ -62,10 +62,7 @@ func startNode(args []string) (pulumirpc.LanguageRuntimeClient, error) {
 		return nil, err
 	}
 	// This binary is .tools/bin/<name>; the project's engine sources are tools/engine.
-	engine := os.Getenv("WANLAB_ENGINE_DIR")
-	if engine == "" {
-		engine = filepath.Join(filepath.Dir(self), "..", "..", "tools", "engine")
-	}
+	engine := filepath.Join(filepath.Dir(self), "..", "..", "tools", "engine")
 	cmd := exec.Command("node", append([]string{"-r", filepath.Join(engine, "ts-require.js"), filepath.Join(engine, "langhost.ts")}, args...)...)
 	cmd.Stderr = os.Stderr
 	// Gone with this host (the engine kills its plugins' process groups, but may itself be killed).
