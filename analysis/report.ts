@@ -16,7 +16,7 @@ import { labGraph, toSvg } from "../model/graph";
 const ROOT = path.join(__dirname, "..");
 
 interface Metric {
-    key: "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs" | "dataMiB" | "rttBeforeMs";
+    key: "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs" | "dataMiB" | "rttBeforeMs" | "udpOneWayDowntimeMs" | "udpEchoDowntimeMs";
     title: string; unit: string; scale: number; digits: number;
     /** The studies' table of the same measurement, and the figure's file name (without -vs-<x>.svg). */
     study?: StudyTable["metric"]; figure?: string;
@@ -26,6 +26,9 @@ export const METRICS: Metric[] = [
     { key: "probeDowntimeMs", title: "Downtime (probe)", unit: "ms", scale: 1, digits: 1, study: "downtimeMs", figure: "downtime" },
     // libvirt's pause, beside the probe's: where the two differ, the network took longer than the VM to come back.
     { key: "libvirtDowntimeMs", title: "Downtime (libvirt)", unit: "ms", scale: 1, digits: 1, figure: "libvirt-downtime" },
+    // The studies' own UDP forms: seed 000's one-way, seed 001's echo (tools/probe).
+    { key: "udpOneWayDowntimeMs", title: "Downtime (UDP one-way)", unit: "ms", scale: 1, digits: 1 },
+    { key: "udpEchoDowntimeMs", title: "Downtime (UDP echo)", unit: "ms", scale: 1, digits: 1 },
     { key: "totalMs", title: "Total migration time", unit: "s", scale: 1 / 1000, digits: 2, study: "totalS", figure: "total-time" },
     { key: "dataMiB", title: "Data moved", unit: "MiB", scale: 1, digits: 1 },
     { key: "rttBeforeMs", title: "RTT client-VM before migrating", unit: "ms", scale: 1, digits: 2 },
@@ -183,6 +186,8 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
                 s ? num(s.relHalfWidthPct, 2) : "-"]);
         }
         stats.set(m.key, per);
+        // A measurement no run has (the UDP probe's, before it existed) makes no table.
+        if (body.every((r) => r[1] === "0")) continue;
         tables.push({
             caption: `${m.title} (${m.unit}) per cell`,
             head: ["cell", "n", "mean", "SD", "min", "max", "95 % CI ±", "rel. %"], rows: body,

@@ -28,12 +28,15 @@ export interface RunRow {
     upS: number;
     /** The guest's filled memory and rewrite rate (its workload; 0 without one), and libvirt's pre-copy iterations. */
     fillMiB?: number | null; dirtyMiBps?: number | null; iterations?: number | null;
+    /** The UDP probe's downtimes (echo and one-way) and its one-way TMT; null without the probe. */
+    udpEchoDowntimeMs?: number | null; udpOneWayDowntimeMs?: number | null; udpTmtMs?: number | null;
 }
 
 export const COLUMNS = [
     "plan", "stack", "cell", "rep", "run", "from", "to", "wanProfile", "vmMemoryMiB", "startedAt",
     "probeDowntimeMs", "libvirtDowntimeMs", "totalMs", "libvirtElapsedMs", "dataMiB", "guestMemoryMiB",
     "probeSent", "probeLost", "rttBeforeMs", "answeredAfter", "upS", "fillMiB", "dirtyMiBps", "iterations",
+    "udpEchoDowntimeMs", "udpOneWayDowntimeMs", "udpTmtMs",
 ] as const;
 
 const MiB = 1048576;
@@ -51,11 +54,12 @@ export function rowFromRecord(plan: Plan, cell: Cell, rep: number, r: MigrationR
         probeSent: r.probe.sent, probeLost: r.probe.lost, rttBeforeMs: r.probe.rttBeforeMs,
         answeredAfter: r.probe.answeredAfter, upS: round(upS, 2)!,
         fillMiB: r.guest?.fillMiB ?? null, dirtyMiBps: r.guest?.dirtyMiBps ?? null, iterations: r.libvirt.memoryIterations,
+        udpEchoDowntimeMs: r.udp?.echo.downtimeMs ?? null, udpOneWayDowntimeMs: r.udp?.oneWay.downtimeMs ?? null, udpTmtMs: r.udp?.oneWay.tmtMs ?? null,
     };
 }
 
 /** A metric's values over the rows fit for statistics: a run whose VM never answered again has only a lower bound. */
-export function measured(rows: RunRow[], key: "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs" | "dataMiB" | "rttBeforeMs"): number[] {
+export function measured(rows: RunRow[], key: "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs" | "dataMiB" | "rttBeforeMs" | "udpOneWayDowntimeMs" | "udpEchoDowntimeMs"): number[] {
     return rows.filter((r) => r.answeredAfter).map((r) => r[key]).filter((x): x is number => x !== null && x !== undefined);
 }
 
@@ -97,7 +101,8 @@ export class ResultStore {
 /** Read a runs.csv back into rows (numbers and booleans restored). */
 export function readCsv(file: string): RunRow[] {
     const numeric = new Set(["rep", "run", "vmMemoryMiB", "probeDowntimeMs", "libvirtDowntimeMs", "totalMs", "libvirtElapsedMs",
-        "dataMiB", "guestMemoryMiB", "probeSent", "probeLost", "rttBeforeMs", "upS", "fillMiB", "dirtyMiBps", "iterations"]);
+        "dataMiB", "guestMemoryMiB", "probeSent", "probeLost", "rttBeforeMs", "upS", "fillMiB", "dirtyMiBps", "iterations",
+        "udpEchoDowntimeMs", "udpOneWayDowntimeMs", "udpTmtMs"]);
     return parse(fs.readFileSync(file, "utf8"), {
         columns: true,
         cast: (value, ctx) => {

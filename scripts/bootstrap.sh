@@ -117,6 +117,18 @@ if [ ! -e "$PLUGIN_DIR/pulumi-resource-command" ]; then
 fi
 rm -f "$BIN/pulumi-resource-command"   # an older bootstrap put it on PATH
 
+# --- The project's own programs ------------------------------------------------------
+# wanlab-udp (tools/probe): the studies' UDP probes, for the guest image and the probe
+# host. Static, so that the busybox guest needs no library for it.
+PROBE="$ROOT/.cache/bin/wanlab-udp"
+if [ ! -x "$PROBE" ] || [ tools/probe/main.go -nt "$PROBE" ] || [ tools/go.sum -nt "$PROBE" ]; then
+  command -v go >/dev/null || { log "no Go toolchain to build tools/probe (install Go)"; exit 1; }
+  log "building the UDP probe (tools/probe)"
+  mkdir -p "$(dirname "$PROBE")"
+  (cd tools && CGO_ENABLED=0 go build -trimpath -o "$PROBE.tmp" ./probe) >&2
+  mv -f "$PROBE.tmp" "$PROBE"
+fi
+
 # --- Images ---------------------------------------------------------------------------
 # From Debian packages, cached in .cache/images: the small Linux guest that migrates, and
 # the router appliance (a kernel with WAN emulation, GRE, IPv6 tunnels, OVS; iproute2, sshd).

@@ -3,7 +3,8 @@
 # (apt-get download + dpkg -x) and an initramfs with busybox, images/<name>/init, the
 # kernel modules listed in images/<name>/modules with everything they depend on (in load
 # order), and the programs and data listed in images/<name>/files (optional) with the
-# shared libraries they need. Cached in .cache/images/<name>; rebuilt only when the
+# shared libraries they need; a line that starts with ./ is a program the project built
+# (under the project root), which goes to /bin. Cached in .cache/images/<name>; rebuilt only when the
 # kernel package or the image's description changes.
 #   scripts/image.sh guest    ->  .cache/images/guest/{vmlinuz,initrd.img}
 #   scripts/image.sh router   ->  the router appliance (iproute2 with tc, sshd)
@@ -18,7 +19,13 @@ log() { printf '[image %s] %s\n' "$NAME" "$*" >&2; }
 # The exact kernel package behind Debian's linux-image-amd64 meta-package.
 KPKG=$(apt-cache depends linux-image-amd64 2>/dev/null | awk '/Depends: linux-image-[0-9]/ {print $2; exit}')
 [ -n "$KPKG" ] || { log "cannot resolve linux-image-amd64 (run apt-get update)"; exit 1; }
-STAMP="$KPKG $(find "$SRC" "$0" -type f | sort | xargs cat | sha256sum | cut -c1-16)"
+# The project's own programs the image holds count too.
+OWN=()
+if [ -f "$SRC/files" ]; then
+  while read -r f; do OWN+=("$ROOT/${f#./}"); done < <(grep '^\./' "$SRC/files" || true)
+fi
+for f in "${OWN[@]}"; do [ -f "$f" ] || { log "$f is missing: run scripts/bootstrap.sh, which builds it"; exit 1; }; done
+STAMP="$KPKG $({ find "$SRC" "$0" -type f; printf '%s\n' "${OWN[@]}"; } | sort | xargs cat | sha256sum | cut -c1-16)"
 if [ -f "$OUT/stamp" ] && [ "$(cat "$OUT/stamp")" = "$STAMP" ]; then
   exit 0
 fi
@@ -52,7 +59,8 @@ done
 
 # Programs and data from this machine's Debian packages, with their shared libraries.
 if [ -f "$SRC/files" ]; then
-  grep -v '^\s*\(#\|$\)' "$SRC/files" | while read -r f; do
+  for f in "${OWN[@]}"; do cp "$f" "$R/bin/"; done
+  { grep -v '^\s*\(#\|$\|\./\)' "$SRC/files" || true; } | while read -r f; do
     [ -e "$f" ] || { log "$f is missing: install the Debian package that provides it"; exit 1; }
     # Copied by path, links followed (merged /usr makes /lib a link on this machine).
     mkdir -p "$R$(dirname "$f")"

@@ -11,8 +11,10 @@ tmp=$RUN_DIR
 rm -rf "$tmp"
 mkdir -p "$tmp"
 probe_pid=
+udp_pid=
 cleanup() {
   [ -z "$probe_pid" ] || kill -INT "$probe_pid" 2>/dev/null || true
+  [ -z "$udp_pid" ] || kill -TERM "$udp_pid" 2>/dev/null || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -37,6 +39,13 @@ fi
 # time: the migration starts once 20 have come back (or after 2 s, if the VM is silent).
 ping -n -D -i "$INTERVAL_S" -W 1 "$VM_ADDR" > "$tmp/probe" 2>&1 &
 probe_pid=$!
+# The studies' UDP probe beside it, where the probe host has it (tools/probe): one flow
+# that gives both the echo form (seed 001) and the one-way form (seed 000).
+udp=${UDP_PROBE:-$(command -v wanlab-udp || true)}
+if [ -n "$udp" ]; then
+  "$udp" probe -to "$VM_ADDR" -port "$UDP_PORT" -interval "${INTERVAL_MS}ms" -out "$tmp/udp" > "$tmp/udp-sent" 2>&1 &
+  udp_pid=$!
+fi
 lead_end=$(($(now_ms) + 2000))
 while [ "$(grep -c 'bytes from' "$tmp/probe")" -lt 20 ] && [ "$(now_ms)" -lt "$lead_end" ]; do sleep 0.02; done
 awk '/bytes from/ { sub(/.*time=/, ""); t = $1 + 0; n++; s += t; q += t * t; if (n == 1 || t < lo) lo = t; if (t > hi) hi = t }
@@ -68,6 +77,10 @@ sleep 0.1
 t_end=$(now_ms)
 kill -INT "$probe_pid"; wait "$probe_pid" 2>/dev/null || true
 probe_pid=
+if [ -n "$udp_pid" ]; then
+  kill -TERM "$udp_pid"; wait "$udp_pid" 2>/dev/null || true
+  udp_pid=
+fi
 
 # libvirt's own figures, as its lines say them: from the destination after a migration,
 # from the source after a failed one; and ping's summary.
@@ -87,7 +100,17 @@ printf '"t0":%s,"t1":%s,"tEnd":%s,"exitCode":%s,' "$t0" "$t1" "$t_end" "$rc"
 printf '"replies":['
 [ "$rc" -ne 0 ] || awk '/bytes from/ { gsub(/[\[\]]/, "", $1); seq = $0; sub(/.*icmp_seq=/, "", seq); sub(/ .*/, "", seq);
   printf "%s[%.3f,%d]", (n++ ? "," : ""), $1 * 1000, seq }' "$tmp/probe"
-printf '],"summary":%s,"rttBefore":%s,"job":%s,"migrate":%s}\n' \
+printf '],"udp":'
+# Each answer: sequence number, its send time and the answer's arrival (the probe host's
+# clock), and its arrival on the VM (the VM's clock), in ms since the epoch; null without the probe.
+if [ -n "$udp" ] && [ "$rc" -eq 0 ] && [ -f "$tmp/udp" ]; then
+  printf '{"sent":%s,"answers":[' "$(sed -n 's/^sent //p' "$tmp/udp-sent")"
+  awk '{ printf "%s[%d,%.3f,%.3f,%.3f]", (n++ ? "," : ""), $1, $2 / 1e6, $3 / 1e6, $4 / 1e6 }' "$tmp/udp"
+  printf ']}'
+else
+  printf 'null'
+fi
+printf ',"summary":%s,"rttBefore":%s,"job":%s,"migrate":%s}\n' \
   "$(json_text "$tmp/summary")" "$(json_text "$tmp/rtt")" "$(json_text "$tmp/job")" "$(json_text "$tmp/migrate")"
 
 if [ "$rc" -ne 0 ]; then

@@ -7,7 +7,9 @@
 // is kept as it completes and a failed one stops the rest. The command runs on the probe
 // host (the client), which reaches both libvirt daemons and pings the VM through the switchover.
 import * as pulumi from "@pulumi/pulumi";
+import * as path from "node:path";
 import { shellScript } from "../../lib/scripts";
+import { CACHE_DIR } from "../../lib/cache";
 import { type GuestWorkload, type MigrationRecord, recordFromOutput } from "./record";
 import type { Host } from "../../components/host/host";
 import type { Hypervisor } from "../libvirt/hypervisor";
@@ -32,6 +34,10 @@ export interface MigrationArgs {
 }
 
 export type { MigrationRecord };
+
+/** The UDP probe (tools/probe), as scripts/bootstrap.sh builds it, and the port the guest answers on. */
+export const UDP_PROBE = path.join(CACHE_DIR, "bin", "wanlab-udp");
+export const UDP_PORT = 9000;
 
 export class Migration extends pulumi.ComponentResource {
     /** Each run's record, in order; `record` is the last one's. */
@@ -66,6 +72,8 @@ export class Migration extends pulumi.ComponentResource {
                     OPTIONS: options.join(" "), MAX_DOWNTIME_MS: spec.maxDowntimeMs ? String(spec.maxDowntimeMs) : "",
                     INTERVAL_MS: String(spec.probe.intervalMs), INTERVAL_S: (spec.probe.intervalMs / 1000).toFixed(3),
                     TIMEOUT_S: String(spec.timeoutS), RECOVER_S: "15", RUN_DIR: args.runDir,
+                    // This machine's build of the UDP probe for its emulated hosts; elsewhere, wanlab-udp on PATH if there.
+                    UDP_PROBE: args.probe.spec.transport === "emulated" ? UDP_PROBE : "", UDP_PORT: String(UDP_PORT),
                 },
                 // A new run (or direction) replaces the resource: create migrates again.
                 triggers: [r.run, r.from === spec.from ? "forward" : "back"],

@@ -19,6 +19,48 @@ function record(name: string): MigrationRecord {
     return r;
 }
 
+describe("the UDP probe's figures", () => {
+    // Probes every 10 ms from t = 1000 ms; 41 to 60 never reach the VM (it is paused); each
+    // answer comes back 1 ms after it was sent. The VM's clock stood still 150 ms of the pause.
+    const answers: [number, number, number, number][] = [];
+    for (let seq = 1; seq <= 100; seq++) {
+        if (seq > 40 && seq <= 60) continue;
+        const sent = 1000 + 10 * (seq - 1);
+        answers.push([seq, sent, sent + 1, sent + 0.5 - (seq > 60 ? 150 : 0)]);
+    }
+    const base = { ...raw("local-tcg"), t0: 1000 + 10 * 29, tEnd: 2100 };
+
+    it("both forms from one flow: the echo gap on the client's clock, the one-way gap from the lost run's send times", () => {
+        const r = computeRecord({ ...base, udp: { sent: 100, answers } });
+        assert.deepEqual(r.udp, {
+            intervalMs: 10, sent: 100, received: 80, lost: 20, duplicates: 0,
+            echo: { downtimeMs: 210 },
+            // From probe 30, the first sent after the migrate command started, to probe 61.
+            oneWay: { downtimeMs: 210, lostInRun: 20, tmtMs: 310, vmClockGapMs: 60 },
+        });
+    });
+
+    it("probes delivered late, not lost: the echo form sees the silence, the one-way form none", () => {
+        // Probes 41 to 60 (sent from 1400 to 1590 ms) held by the overlay and delivered at 1600.
+        const held = Array.from({ length: 20 }, (_, i): [number, number, number, number] => [41 + i, 1400 + 10 * i, 1600.5, 1450]);
+        const r = computeRecord({ ...base, udp: { sent: 100, answers: [...answers, ...held] } });
+        assert.equal(r.udp!.echo.downtimeMs, 1600.5 - 1391);
+        assert.deepEqual(r.udp!.oneWay, { downtimeMs: 0, lostInRun: 0, tmtMs: null, vmClockGapMs: null });
+        assert.deepEqual(computeRecord({ ...base, udp: { sent: 100, answers: [] } }).udp!.oneWay.downtimeMs, null, "no answer: no figure");
+    });
+
+    it("a probe answered twice (a flooding overlay's copy) counts once, at its first answer: the copy does not end a silence", () => {
+        const copies = answers.filter(([seq]) => seq <= 40).map(([seq, sent, , vm]): [number, number, number, number] => [seq, sent, 1500, vm]);
+        const r = computeRecord({ ...base, udp: { sent: 100, answers: [...answers, ...copies] } });
+        assert.deepEqual([r.udp!.received, r.udp!.duplicates, r.udp!.echo.downtimeMs], [80, 40, 210]);
+    });
+
+    it("no wanlab-udp on the probe host: null", () => {
+        assert.equal(computeRecord({ ...base, udp: null }).udp, null);
+        assert.equal(computeRecord(raw("local-tcg")).udp, null);
+    });
+});
+
 describe("the migration record", () => {
     it("a real run of the default lab: the longest silence, losses, duplicates counted once by ping, libvirt's figures", () => {
         const r = record("local-tcg");

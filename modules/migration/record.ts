@@ -21,6 +21,26 @@ export interface RawMigration {
     job: string;
     /** What `virsh migrate` printed (its error, when it failed). */
     migrate: string;
+    /** The UDP probe (tools/probe), where the probe host has it: each answer [seq, sent, answered, on the VM] in ms. */
+    udp?: { sent: number; answers: [number, number, number, number][] } | null;
+}
+
+/**
+ * The UDP probe's figures, in both of the studies' forms, from one flow:
+ * - echo (seed 001 §4.3): the longest silence between answers, on the client's clock;
+ * - one-way (seed 000 §3 item 5): the run of probes that never reached the VM, timed by
+ *   the send times of the probes on either side of it (the VM's own clock is not used: a
+ *   guest's clock stands still while it is paused). TMT runs from the first probe sent
+ *   after the migrate command started to the first probe the VM received after the run.
+ */
+export interface UdpFigures {
+    intervalMs: number; sent: number; received: number; lost: number;
+    /** Answers to a probe already answered (the overlay delivered it twice). */
+    duplicates: number;
+    echo: { downtimeMs: number | null };
+    oneWay: { downtimeMs: number | null; lostInRun: number; tmtMs: number | null;
+        /** The same gap on the VM's clock, for comparison. */
+        vmClockGapMs: number | null };
 }
 
 /** libvirt's job statistics (null where libvirt did not say). */
@@ -71,6 +91,8 @@ export interface MigrationRecord {
     ok: boolean;
     error?: string;
     probe: ProbeFigures;
+    /** The UDP probe's figures (null where the probe host has no wanlab-udp). */
+    udp?: UdpFigures | null;
     libvirt: LibvirtJob;
     /** What the migrated guest did with its memory (the stack's workload), as the program knew it. */
     guest?: GuestWorkload;
@@ -143,6 +165,36 @@ export function libvirtJob(text: string): LibvirtJob {
 }
 
 /** The record of one run. */
+export function udpFigures(raw: RawMigration): UdpFigures | null {
+    if (!raw.udp) return null;
+    // The first answer to each probe: a flooding overlay delivers some twice, and a copy
+    // answered again is not the VM coming back.
+    const first = new Map<number, [number, number, number, number]>();
+    for (const a of raw.udp.answers) if (!first.has(a[0]) || first.get(a[0])![2] > a[2]) first.set(a[0], a);
+    const answers = [...first.values()].sort((a, b) => a[0] - b[0]);
+    const round = (x: number) => Math.round(x * 10) / 10;
+    const echo = silences(answers.map((a) => a[2]).sort((a, b) => a - b), raw.tEnd);
+    // The longest run of sequence numbers missing between two that arrived.
+    let best: { before: (typeof answers)[number]; after: (typeof answers)[number] } | undefined;
+    for (let i = 1; i < answers.length; i++) {
+        const gap = answers[i][0] - answers[i - 1][0];
+        if (gap > 1 && (!best || gap > best.after[0] - best.before[0])) best = { before: answers[i - 1], after: answers[i] };
+    }
+    const firstAfterStart = answers.find((a) => a[1] >= raw.t0);
+    return {
+        intervalMs: raw.intervalMs, sent: raw.udp.sent, received: answers.length, lost: raw.udp.sent - answers.length,
+        duplicates: raw.udp.answers.length - answers.length,
+        echo: { downtimeMs: echo.length ? round(echo[0].ms) : null },
+        oneWay: best ? {
+            downtimeMs: round(best.after[1] - best.before[1]),
+            lostInRun: best.after[0] - best.before[0] - 1,
+            tmtMs: firstAfterStart ? round(best.after[1] - firstAfterStart[1]) : null,
+            vmClockGapMs: round(best.after[3] - best.before[3]),
+            // Nothing lost on the way to the VM: no gap (none at all without an answer).
+        } : { downtimeMs: answers.length ? 0 : null, lostInRun: 0, tmtMs: null, vmClockGapMs: null },
+    };
+}
+
 export function computeRecord(raw: RawMigration): MigrationRecord {
     const arrivals = raw.replies.map(([t]) => t);
     const gaps = silences(arrivals, raw.tEnd);
@@ -163,6 +215,7 @@ export function computeRecord(raw: RawMigration): MigrationRecord {
             answeredAfter: arrivals.some((t) => t > raw.t1),
             rttBeforeMs: rtt ? Number(rtt[1]) : null,
         },
+        udp: udpFigures(raw),
         libvirt: libvirtJob(raw.job),
     };
 }

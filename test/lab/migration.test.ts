@@ -121,6 +121,24 @@ describe("default lab: OVS/VXLAN, iSCSI and a live migration, for real", () => {
         assert.deepEqual(saved, m);
     });
 
+    test("the UDP probe on the same migration: both forms, the echo form's silence covering libvirt's pause, beside ping's", (t) => {
+        const m = JSON.parse(fs.readFileSync(path.join(ROOT, "results", STACK, "migration-1-host1-host2.json"), "utf8")) as MigrationRecord;
+        const u = m.udp!;
+        assert.ok(u, "the probe host ran wanlab-udp");
+        t.diagnostic(`ping ${m.probe.downtimeMs} ms, libvirt ${m.libvirt.downtimeMs} ms; UDP echo ${u.echo.downtimeMs} ms, one-way ${u.oneWay.downtimeMs} ms ` +
+            `(${u.oneWay.lostInRun} lost in a row, VM clock ${u.oneWay.vmClockGapMs} ms), TMT ${u.oneWay.tmtMs} ms against virsh's ${m.totalMs} ms; ` +
+            `sent ${u.sent}, answered ${u.received}, ${u.duplicates} answered twice`);
+        assert.equal(u.intervalMs, 10);
+        assert.ok(u.sent > 100 && u.received > 0.8 * u.sent && u.received <= u.sent, `sent ${u.sent}, answered ${u.received}`);
+        // Like ping, it cannot see less silence than libvirt's pause (less an interval on each side).
+        assert.ok(u.echo.downtimeMs! >= m.libvirt.downtimeMs! - 2 * u.intervalMs, `UDP echo ${u.echo.downtimeMs} ms, libvirt ${m.libvirt.downtimeMs} ms`);
+        // The guest's kernel answers ping; a program answers UDP, and under TCG a guest's
+        // programs run late for a while after it resumes: the echo form may read more than
+        // ping (measured: +100 ms), within a second of it.
+        assert.ok(Math.abs(u.echo.downtimeMs! - m.probe.downtimeMs!) <= 1000, `UDP echo ${u.echo.downtimeMs} ms against ping ${m.probe.downtimeMs} ms`);
+        assert.ok(u.oneWay.downtimeMs !== null && u.oneWay.downtimeMs <= u.echo.downtimeMs! + 2 * u.intervalMs, `one-way ${u.oneWay.downtimeMs} ms`);
+    });
+
     test("a second preview shows no change that would move the VM back", () => {
         const r = engine.ok(["preview", "--stack", STACK, "--json"]);
         const summary = JSON.parse(r.stdout).changeSummary;

@@ -672,6 +672,8 @@ describe("Lab for stacks/local.yaml", () => {
             MIGRATE_URI: "tcp://192.168.2.10",
             OPTIONS: "", MAX_DOWNTIME_MS: "", INTERVAL_MS: "10", INTERVAL_S: "0.010", TIMEOUT_S: "300", RECOVER_S: "15",
             RUN_DIR: `/var/lib/wanlab/${STACK}/migrate-vm1`,
+            // The emulated probe host runs this machine's build of the UDP probe.
+            UDP_PROBE: path.join(ROOT, ".cache", "bin", "wanlab-udp"), UDP_PORT: "9000",
         });
         assert.deepEqual(mig.inputs.triggers, [1, "forward"]);
         const m = built.lab.migration!;

@@ -1,0 +1,176 @@
+// wanlab-udp: the studies' UDP probes in one flow (seed 000 §3 item 5, seed 001 §4.3).
+//
+//	wanlab-udp reflect [-port 9000]
+//	    On the VM: answer each probe with its payload and the VM's own arrival time.
+//	wanlab-udp probe -to ADDR [-port 9000] [-interval 10ms] -out FILE
+//	    On the client: send a probe (sequence number, send time) every interval until
+//	    SIGINT or SIGTERM, and write one line per answer: sequence, send time, the
+//	    answer's arrival (both on the client's clock, ns since the epoch), and the
+//	    probe's arrival on the VM (the VM's clock). Then print how many were sent.
+//
+// The answers give both forms: the echo form (seed 001: the client measures the gap
+// between answers) and the one-way form (seed 000: the receiver's gap, here the run of
+// sequence numbers that never reached the VM, timed by their send times).
+package main
+
+import (
+	"bufio"
+	"encoding/binary"
+	"flag"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// A probe: magic, sequence number, send time; an answer adds the VM's arrival time.
+const (
+	magic      = 0x776c7564 // "wlud"
+	probeSize  = 4 + 4 + 8
+	answerSize = probeSize + 8
+)
+
+func main() {
+	if len(os.Args) < 2 {
+		usage()
+	}
+	switch os.Args[1] {
+	case "reflect":
+		fs := flag.NewFlagSet("reflect", flag.ExitOnError)
+		port := fs.Int("port", 9000, "UDP port")
+		_ = fs.Parse(os.Args[2:])
+		fail(reflect(*port))
+	case "probe":
+		fs := flag.NewFlagSet("probe", flag.ExitOnError)
+		to := fs.String("to", "", "the VM's address (IPv4 or IPv6)")
+		port := fs.Int("port", 9000, "UDP port")
+		interval := fs.Duration("interval", 10*time.Millisecond, "time between probes")
+		out := fs.String("out", "", "where the answers go")
+		_ = fs.Parse(os.Args[2:])
+		if *to == "" || *out == "" || *interval <= 0 {
+			usage()
+		}
+		fail(probe(*to, *port, *interval, *out))
+	default:
+		usage()
+	}
+}
+
+func usage() {
+	fmt.Fprintln(os.Stderr, "usage: wanlab-udp reflect [-port N] | wanlab-udp probe -to ADDR [-port N] [-interval D] -out FILE")
+	os.Exit(2)
+}
+
+func fail(err error) {
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "wanlab-udp: %v\n", err)
+		os.Exit(1)
+	}
+}
+
+// reflect answers on every address of the VM, IPv4 and IPv6 alike (one dual-stack socket).
+func reflect(port int) error {
+	conn, err := net.ListenUDP("udp", &net.UDPAddr{Port: port})
+	if err != nil {
+		return err
+	}
+	buf := make([]byte, 64)
+	out := make([]byte, answerSize)
+	for {
+		n, from, err := conn.ReadFromUDP(buf)
+		arrived := time.Now().UnixNano()
+		if err != nil {
+			return err
+		}
+		if n != probeSize || binary.BigEndian.Uint32(buf) != magic {
+			continue
+		}
+		copy(out, buf[:probeSize])
+		binary.BigEndian.PutUint64(out[probeSize:], uint64(arrived))
+		_, _ = conn.WriteToUDP(out, from)
+	}
+}
+
+func probe(to string, port int, interval time.Duration, out string) error {
+	ip := net.ParseIP(to)
+	if ip == nil {
+		return fmt.Errorf("-to %q is not an IP address", to)
+	}
+	conn, err := net.DialUDP("udp", nil, &net.UDPAddr{IP: ip, Port: port})
+	if err != nil {
+		return err
+	}
+	f, err := os.Create(out)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(f)
+	var mu sync.Mutex
+	var sent atomic.Uint32
+
+	// Answers, as they come: written under the lock the end takes to flush.
+	go func() {
+		buf := make([]byte, 64)
+		for {
+			n, err := conn.Read(buf)
+			arrived := time.Now().UnixNano()
+			if err != nil {
+				// A probe into an unreachable network is refused (ICMP): go on reading.
+				if ne, ok := err.(*net.OpError); ok && !ne.Timeout() && isRefused(ne) {
+					continue
+				}
+				return
+			}
+			if n != answerSize || binary.BigEndian.Uint32(buf) != magic {
+				continue
+			}
+			seq := binary.BigEndian.Uint32(buf[4:])
+			sentAt := int64(binary.BigEndian.Uint64(buf[8:]))
+			vmAt := int64(binary.BigEndian.Uint64(buf[16:]))
+			mu.Lock()
+			fmt.Fprintf(w, "%d %d %d %d\n", seq, sentAt, arrived, vmAt)
+			mu.Unlock()
+		}
+	}()
+
+	stop := make(chan os.Signal, 1)
+	signal.Notify(stop, syscall.SIGINT, syscall.SIGTERM)
+	tick := time.NewTicker(interval)
+	defer tick.Stop()
+	pkt := make([]byte, probeSize)
+	binary.BigEndian.PutUint32(pkt, magic)
+	for seq := uint32(1); ; seq++ {
+		binary.BigEndian.PutUint32(pkt[4:], seq)
+		binary.BigEndian.PutUint64(pkt[8:], uint64(time.Now().UnixNano()))
+		_, _ = conn.Write(pkt) // a send that fails (no route yet) is a lost probe
+		sent.Store(seq)
+		select {
+		case <-stop:
+			// Answers still on their way: a few intervals more.
+			time.Sleep(3 * interval)
+			mu.Lock()
+			defer mu.Unlock()
+			if err := w.Flush(); err != nil {
+				return err
+			}
+			if err := f.Close(); err != nil {
+				return err
+			}
+			fmt.Println("sent " + strconv.FormatUint(uint64(sent.Load()), 10))
+			return nil
+		case <-tick.C:
+		}
+	}
+}
+
+func isRefused(err *net.OpError) bool {
+	if se, ok := err.Err.(*os.SyscallError); ok {
+		return se.Err == syscall.ECONNREFUSED || se.Err == syscall.EHOSTUNREACH || se.Err == syscall.ENETUNREACH
+	}
+	return false
+}
