@@ -78,7 +78,8 @@ t_end=$(now_ms)
 kill -INT "$probe_pid"; wait "$probe_pid" 2>/dev/null || true
 probe_pid=
 if [ -n "$udp_pid" ]; then
-  kill -TERM "$udp_pid"; wait "$udp_pid" 2>/dev/null || true
+  kill -TERM "$udp_pid" 2>/dev/null || true  # it may have ended already (no route at its start)
+  wait "$udp_pid" 2>/dev/null || true
   udp_pid=
 fi
 
