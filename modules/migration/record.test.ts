@@ -33,7 +33,7 @@ describe("the UDP probe's figures", () => {
     it("both forms from one flow: the echo gap on the client's clock, the one-way gap from the lost run's send times", () => {
         const r = computeRecord({ ...base, udp: { sent: 100, answers } });
         assert.deepEqual(r.udp, {
-            intervalMs: 10, sent: 100, received: 80, lost: 20, duplicates: 0,
+            intervalMs: 10, sent: 100, received: 80, lost: 20, unansweredAtEnd: 0, duplicates: 0,
             echo: { downtimeMs: 210 },
             // From probe 30, the first sent after the migrate command started, to probe 61.
             oneWay: { downtimeMs: 210, lostInRun: 20, tmtMs: 310, vmClockGapMs: 60 },
@@ -53,6 +53,11 @@ describe("the UDP probe's figures", () => {
         const copies = answers.filter(([seq]) => seq <= 40).map(([seq, sent, , vm]): [number, number, number, number] => [seq, sent, 1500, vm]);
         const r = computeRecord({ ...base, udp: { sent: 100, answers: [...answers, ...copies] } });
         assert.deepEqual([r.udp!.received, r.udp!.duplicates, r.udp!.echo.downtimeMs], [80, 40, 210]);
+    });
+
+    it("probes after the last answer are on their way when the window closes, not lost", () => {
+        const r = computeRecord({ ...base, udp: { sent: 112, answers } });
+        assert.deepEqual([r.udp!.received, r.udp!.lost, r.udp!.unansweredAtEnd], [80, 20, 12]);
     });
 
     it("no wanlab-udp on the probe host: null", () => {

@@ -34,7 +34,11 @@ export interface RawMigration {
  *   after the migrate command started to the first probe the VM received after the run.
  */
 export interface UdpFigures {
-    intervalMs: number; sent: number; received: number; lost: number;
+    intervalMs: number; sent: number; received: number;
+    /** Probes unanswered between the first answer and the last. */
+    lost: number;
+    /** Probes sent after the last answer: still on their way when the window closed. */
+    unansweredAtEnd: number;
     /** Answers to a probe already answered (the overlay delivered it twice). */
     duplicates: number;
     echo: { downtimeMs: number | null };
@@ -182,7 +186,10 @@ export function udpFigures(raw: RawMigration): UdpFigures | null {
     }
     const firstAfterStart = answers.find((a) => a[1] >= raw.t0);
     return {
-        intervalMs: raw.intervalMs, sent: raw.udp.sent, received: answers.length, lost: raw.udp.sent - answers.length,
+        intervalMs: raw.intervalMs, sent: raw.udp.sent, received: answers.length,
+        // Between the first and the last answer; the window closes before the last answers are back.
+        lost: answers.length ? answers[answers.length - 1][0] - answers[0][0] + 1 - answers.length : 0,
+        unansweredAtEnd: raw.udp.sent - (answers.length ? answers[answers.length - 1][0] : 0),
         duplicates: raw.udp.answers.length - answers.length,
         echo: { downtimeMs: echo.length ? round(echo[0].ms) : null },
         oneWay: best ? {

@@ -127,9 +127,13 @@ describe("default lab: OVS/VXLAN, iSCSI and a live migration, for real", () => {
         assert.ok(u, "the probe host ran wanlab-udp");
         t.diagnostic(`ping ${m.probe.downtimeMs} ms, libvirt ${m.libvirt.downtimeMs} ms; UDP echo ${u.echo.downtimeMs} ms, one-way ${u.oneWay.downtimeMs} ms ` +
             `(${u.oneWay.lostInRun} lost in a row, VM clock ${u.oneWay.vmClockGapMs} ms), TMT ${u.oneWay.tmtMs} ms against virsh's ${m.totalMs} ms; ` +
-            `sent ${u.sent}, answered ${u.received}, ${u.duplicates} answered twice`);
+            `sent ${u.sent}, answered ${u.received}, lost ${u.lost}, ${u.unansweredAtEnd} on their way at the end, ${u.duplicates} answered twice`);
         assert.equal(u.intervalMs, 10);
-        assert.ok(u.sent > 100 && u.received > 0.8 * u.sent && u.received <= u.sent, `sent ${u.sent}, answered ${u.received}`);
+        // Answered but for a few between the first answer and the last (the overlay holds
+        // probes for the paused VM, and delivers most of them late).
+        assert.ok(u.sent > 100 && u.received > 100 && u.lost <= 0.2 * (u.received + u.lost), `sent ${u.sent}, answered ${u.received}, lost ${u.lost}`);
+        // The VM answered from the first probes on (the window opens once ping has 20 replies).
+        assert.ok(u.sent - u.received - u.lost - u.unansweredAtEnd <= 5, `${u.sent - u.received - u.lost - u.unansweredAtEnd} unanswered before the first answer`);
         // Like ping, it cannot see less silence than libvirt's pause (less an interval on each side).
         assert.ok(u.echo.downtimeMs! >= m.libvirt.downtimeMs! - 2 * u.intervalMs, `UDP echo ${u.echo.downtimeMs} ms, libvirt ${m.libvirt.downtimeMs} ms`);
         // The guest's kernel answers ping; a program answers UDP, and under TCG a guest's
