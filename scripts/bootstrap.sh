@@ -76,6 +76,20 @@ if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.j
   npm ci --no-audit --no-fund >&2
 fi
 
+# One of the project's Go programs (tools/<pkg>, module tools/go.mod) into OUT, unless OUT
+# is newer than its source: written beside and moved, so that a symlink left at OUT (an
+# older bootstrap's) is replaced, not written through. The environment passes to go build.
+go_build() {
+  local out=$1 pkg=$2 what=$3
+  if [ -L "$out" ] || [ ! -x "$out" ] || [ "tools/$pkg/main.go" -nt "$out" ] || [ tools/go.sum -nt "$out" ]; then
+    command -v go >/dev/null || { log "no Go toolchain to build $what (tools/$pkg): install Go"; exit 1; }
+    log "building $what (tools/$pkg)"
+    mkdir -p "$(dirname "$out")"
+    (cd tools && go build -trimpath -o "$out.tmp" "./$pkg") >&2
+    mv -f "$out.tmp" "$out"
+  fi
+}
+
 # --- Pulumi engine -----------------------------------------------------------------------
 PULUMI_VERSION=$(node -p 'require("./package.json").dependencies["@pulumi/pulumi"]')
 BIN="$ROOT/.tools/bin"
@@ -96,15 +110,8 @@ else
   fi
   # The language host sits beside the CLI, where the engine looks for it first: a Go front
   # (tools/engine/langhost) that answers the engine's first call at once, and hands Run to
-  # the Node.js host. Written beside and moved, so that an older bootstrap's symlink is
-  # replaced, not written through.
-  LANGHOST="$BIN/pulumi-language-nodejs"
-  if [ -L "$LANGHOST" ] || [ ! -x "$LANGHOST" ] || [ tools/engine/langhost/main.go -nt "$LANGHOST" ] || [ tools/go.sum -nt "$LANGHOST" ]; then
-    command -v go >/dev/null || { log "no Go toolchain to build the language host"; exit 1; }
-    log "building the language host (tools/engine/langhost)"
-    (cd tools && go build -trimpath -o "$LANGHOST.tmp" ./engine/langhost) >&2
-    mv -f "$LANGHOST.tmp" "$LANGHOST"
-  fi
+  # the Node.js host. It replaces the symlink an older bootstrap put there.
+  go_build "$BIN/pulumi-language-nodejs" engine/langhost "the language host"
 fi
 
 # The command provider, installed as a plugin of the version @pulumi/command asks for
@@ -120,14 +127,7 @@ rm -f "$BIN/pulumi-resource-command"   # an older bootstrap put it on PATH
 # --- The project's own programs ------------------------------------------------------
 # wanlab-udp (tools/probe): the studies' UDP probes, for the guest image and the probe
 # host. Static, so that the busybox guest needs no library for it.
-PROBE="$ROOT/.cache/bin/wanlab-udp"
-if [ ! -x "$PROBE" ] || [ tools/probe/main.go -nt "$PROBE" ] || [ tools/go.sum -nt "$PROBE" ]; then
-  command -v go >/dev/null || { log "no Go toolchain to build tools/probe (install Go)"; exit 1; }
-  log "building the UDP probe (tools/probe)"
-  mkdir -p "$(dirname "$PROBE")"
-  (cd tools && CGO_ENABLED=0 go build -trimpath -o "$PROBE.tmp" ./probe) >&2
-  mv -f "$PROBE.tmp" "$PROBE"
-fi
+CGO_ENABLED=0 go_build "$ROOT/.cache/bin/wanlab-udp" probe "the UDP probe"
 
 # --- Images ---------------------------------------------------------------------------
 # From Debian packages, cached in .cache/images: the small Linux guest that migrates, and
