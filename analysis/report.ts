@@ -7,7 +7,7 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Cell, Plan, Parameter } from "../model/plan";
 import { cells } from "../model/plan";
-import { measured, type RunRow } from "./results";
+import { type MeasuredKey, measured, type RunRow } from "./results";
 import { CellStats, describe, pairedDifference } from "./stats";
 import { PROFILE_ORDER, STUDY_TABLES, StudyTable } from "./studies";
 import { loadSpec } from "../model/validate";
@@ -16,7 +16,7 @@ import { labGraph, toSvg } from "../model/graph";
 const ROOT = path.join(__dirname, "..");
 
 interface Metric {
-    key: "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs" | "dataMiB" | "rttBeforeMs" | "udpOneWayDowntimeMs" | "udpEchoDowntimeMs";
+    key: MeasuredKey;
     title: string; unit: string; scale: number; digits: number;
     /** The studies' table of the same measurement, and the figure's file name (without -vs-<x>.svg). */
     study?: StudyTable["metric"]; figure?: string;

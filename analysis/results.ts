@@ -58,8 +58,11 @@ export function rowFromRecord(plan: Plan, cell: Cell, rep: number, r: MigrationR
     };
 }
 
+/** The rows' measurements that statistics are taken of. */
+export type MeasuredKey = "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs" | "dataMiB" | "rttBeforeMs" | "udpOneWayDowntimeMs" | "udpEchoDowntimeMs";
+
 /** A metric's values over the rows fit for statistics: a run whose VM never answered again has only a lower bound. */
-export function measured(rows: RunRow[], key: "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs" | "dataMiB" | "rttBeforeMs" | "udpOneWayDowntimeMs" | "udpEchoDowntimeMs"): number[] {
+export function measured(rows: RunRow[], key: MeasuredKey): number[] {
     return rows.filter((r) => r.answeredAfter).map((r) => r[key]).filter((x): x is number => x !== null && x !== undefined);
 }
 

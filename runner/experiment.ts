@@ -15,7 +15,7 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation";
 import { type MigrationRecord, recordFile } from "../modules/migration/record";
-import { batchRuns, type RunPlan } from "../modules/migration/model";
+import { batchRuns, type Direction, directionOf, type RunPlan } from "../modules/migration/model";
 import { engineEnv, ROOT } from "./engine";
 import { Cell, cellConfig, cells, Plan, PARAMETERS } from "../model/plan";
 import { measured, ResultStore, RunRow, rowFromRecord } from "../analysis/results";
@@ -38,7 +38,7 @@ export function runsToGo(plan: Plan, rows: RunRow[]): number {
 }
 
 /** The stack's migration settings: the first run of the last up, its direction, and how many runs. */
-interface Batch { run: number; direction: string; runs: number }
+interface Batch { run: number; direction: Direction; runs: number }
 
 /** The runs of the up under way: the cell, its first repetition, each run, and the settings before it. */
 interface Pending { cell: string; rep: number; runs: RunPlan[]; at: string; previous?: Batch }
@@ -165,7 +165,7 @@ export class Runner {
         ensureSecrets({ env: { ...process.env, ...engineEnv() }, cwd: ROOT }, this.plan.stack, this.spec);
         // Run numbers only grow: past this stack's own (the last of its last batch) and this plan's.
         const setting = (k: string, fallback: string) => config[configKey(k)]?.value ?? fallback;
-        this.batch = { run: Number(setting("migrationRun", "0")), direction: setting("migrationDirection", "forward"), runs: Number(setting("migrationRuns", "1")) };
+        this.batch = { run: Number(setting("migrationRun", "0")), direction: setting("migrationDirection", "forward") as Direction, runs: Number(setting("migrationRuns", "1")) };
         const runs = [this.batch.run + this.batch.runs - 1, ...this.store.rows().map((r) => r.run)];
         this.run = Math.max(...runs);
         // A stack that never migrated starts with no migration (run 0) until the first repetition.
@@ -231,7 +231,7 @@ export class Runner {
         // of the cut batch again (it is run again under a new number, as a repetition).
         const first = p.runs[0];
         this.cut = completed < p.runs.length;
-        const back = completed ? { run: first.run, direction: first.from === this.spec.migration!.from ? "forward" : "back", runs: completed } : p.previous;
+        const back = completed ? { run: first.run, direction: directionOf(this.spec.migration!, first.from), runs: completed } : p.previous;
         if (back) await this.setBatch(back);
         fs.rmSync(this.pendingFile);
     }

@@ -13,7 +13,7 @@ import { CACHE_DIR } from "../../lib/cache";
 import { type GuestWorkload, type MigrationRecord, recordFromOutput } from "./record";
 import type { Host } from "../../components/host/host";
 import type { Hypervisor } from "../libvirt/hypervisor";
-import { batchRuns, type Direction, type MigrationSpec, type RunPlan } from "./model";
+import { batchRuns, type Direction, directionOf, type MigrationSpec, type RunPlan } from "./model";
 
 export interface MigrationArgs {
     spec: MigrationSpec;
@@ -76,7 +76,7 @@ export class Migration extends pulumi.ComponentResource {
                     UDP_PROBE: args.probe.spec.transport === "emulated" ? UDP_PROBE : "", UDP_PORT: String(UDP_PORT),
                 },
                 // A new run (or direction) replaces the resource: create migrates again.
-                triggers: [r.run, r.from === spec.from ? "forward" : "back"],
+                triggers: [r.run, directionOf(spec, r.from)],
             }, { parent: this, dependsOn: before });
             before = [cmd];
             return (cmd as any).stdout.apply((s: string) => ({ ...recordFromOutput(s), guest: args.guest })) as pulumi.Output<MigrationRecord>;

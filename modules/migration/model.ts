@@ -7,7 +7,7 @@ import { bridgeRef } from "../bridge/model";
 import type { LabSpec } from "../../model/types";
 import { hostPart } from "../../model/address";
 import { hostNode } from "../../model/network";
-import { withVmOn } from "../libvirt/model";
+import { type VmSpec, withVmOn } from "../libvirt/model";
 
 export interface MigrationSpec {
     vm: string; from: string; to: string;
@@ -27,6 +27,15 @@ export const MAX_RUNS_PER_UP = 50;
 
 /** One run of a batch: its number and ends. */
 export interface RunPlan { run: number; from: string; to: string }
+
+/** Which way a run from `from` goes: forward is the stack file's from -> to. */
+export const directionOf = (spec: Pick<MigrationSpec, "from">, from: string): Direction => (from === spec.from ? "forward" : "back");
+
+/** The VM that per-run settings change (the migrated one, else the first), changed by `change`; the others as they are. */
+export function changeMigratedVm(spec: LabSpec, change: (vm: VmSpec) => VmSpec): void {
+    const target = spec.migration?.vm ?? spec.vms[0]?.name;
+    spec.vms = spec.vms.map((vm) => (vm.name === target ? change(vm) : vm));
+}
 
 /** The runs a batch performs: from `run`, alternating direction from `direction`. */
 export function batchRuns(spec: Pick<MigrationSpec, "from" | "to">, run: number, direction: Direction, runs: number): RunPlan[] {
@@ -71,8 +80,7 @@ export const module: ModuleModel = {
     applySettings(spec, settings) {
         const mib = settings.vmMemoryMiB as number | undefined;
         if (mib === undefined) return;
-        const target = spec.migration?.vm ?? spec.vms[0]?.name;
-        spec.vms = spec.vms.map((vm) => (vm.name === target ? { ...vm, memoryMiB: mib } : vm));
+        changeMigratedVm(spec, (vm) => ({ ...vm, memoryMiB: mib }));
     },
     // An existing VM between two different hypervisors that both have its bridges.
     check(spec, ctx) {

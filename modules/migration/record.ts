@@ -168,7 +168,7 @@ export function libvirtJob(text: string): LibvirtJob {
     };
 }
 
-/** The record of one run. */
+/** The UDP probe's figures (UdpFigures), or null where the probe host ran none. */
 export function udpFigures(raw: RawMigration): UdpFigures | null {
     if (!raw.udp) return null;
     // The first answer to each probe: a flooding overlay delivers some twice, and a copy
@@ -202,6 +202,7 @@ export function udpFigures(raw: RawMigration): UdpFigures | null {
     };
 }
 
+/** The record of one run. */
 export function computeRecord(raw: RawMigration): MigrationRecord {
     const arrivals = raw.replies.map(([t]) => t);
     const gaps = silences(arrivals, raw.tEnd);

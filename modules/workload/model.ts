@@ -5,6 +5,7 @@
 // figures on its kernel command line.
 import type { ModuleModel } from "../../model/modules";
 import { wholeNumber } from "../../model/config";
+import { changeMigratedVm } from "../migration/model";
 
 export interface Workload { fillPct: number; dirtyMiBps: number; workingSetMiB?: number }
 
@@ -68,11 +69,10 @@ export const module: ModuleModel = {
         const fill = settings.vmFillPct as number | undefined;
         const dirty = settings.vmDirtyMiBps as number | undefined;
         if (fill === undefined && dirty === undefined) return;
-        const target = spec.migration?.vm ?? spec.vms[0]?.name;
-        spec.vms = spec.vms.map((vm) => vm.name !== target ? vm : {
+        changeMigratedVm(spec, (vm) => ({
             ...vm,
             workload: { fillPct: fill ?? vm.workload?.fillPct ?? 0, dirtyMiBps: dirty ?? vm.workload?.dirtyMiBps ?? 0, workingSetMiB: vm.workload?.workingSetMiB },
-        });
+        }));
     },
     // The memory may come from a setting too (wanlab:vmMemoryMiB): checked once all are applied.
     settledErrors: (spec) => spec.vms.flatMap((vm) => workloadProblems(vm.memoryMiB, vm.workload)
