@@ -59,9 +59,9 @@ export class Migration extends pulumi.ComponentResource {
             const dst = args.addresses[r.to];
             const cmd = args.probe.command(i === 0 ? `migrate-${spec.vm}` : `migrate-${spec.vm}-${i + 1}`, {
                 create: shellScript(__dirname, "migrate.sh"),
-                // The first run's alone (the directory is the VM's, and the first run always
-                // exists): the stack's directory too, once empty (on an emulated host it goes with the host).
-                ...(i === 0 ? { delete: 'rm -rf "$RUN_DIR"; rmdir "${RUN_DIR%/*}" 2>/dev/null || true' } : {}),
+                // No delete: the provider hands a delete the run's stdout in its environment,
+                // which with the UDP probe's answers can pass the kernel's 128 KiB (E2BIG). The
+                // run removes RUN_DIR itself, and the next run what a killed one left.
                 // A changed option alone does not migrate again; it waits for the next run.
                 update: 'printf "%s\\n" "$PULUMI_COMMAND_STDOUT"',
                 environment: {

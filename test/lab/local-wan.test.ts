@@ -3,7 +3,7 @@
 // show the profile's added round trip before the migration (seed 000's reading: the
 // client-to-VM path crosses one delayed router egress, so the RTT is about the delay),
 // and the migration must take longer across the longer WAN, as in the studies; with a rate
-// on the WAN (seed 000's 100 Mbit/s host links), the stream is held to it.
+// on the WAN below what the appliance carries, the stream is held to it.
 // (Profiles beyond intra-eu are measured by hand and by the benchmark; see the notes.)
 import { after, before, describe, test } from "node:test";
 import * as assert from "node:assert/strict";
@@ -63,17 +63,19 @@ describe("local-wan: migrations across the router appliance's NetEm", () => {
             `elapsed ${m.libvirt.timeElapsedMs} ms at intra-eu vs ${runs[0].libvirt.timeElapsedMs} ms at campus`);
     });
 
-    test("campus with wanlab:wanRateMbit 100 (seed 000's host links): the migration stream is held to 100 Mbit/s", (t) => {
-        engine.ok(["config", "set", "--stack", STACK, "wanlab:wanRateMbit", "100"]);
+    test("campus with wanlab:wanRateMbit 40, below what TCG carries here: the migration stream is held to it", (t) => {
+        // Not seed 000's 100 Mbit/s: under load the appliance itself carried as little as 72
+        // Mbit/s, and a rate above that would hold nothing back.
+        engine.ok(["config", "set", "--stack", STACK, "wanlab:wanRateMbit", "40"]);
         const m = up(3, "forward", "campus");
         const wan = JSON.parse(engine.ok(["stack", "output", "--json", "--stack", STACK]).stdout).wan;
-        assert.deepEqual([wan.rateMbit, wan.netem], [100, "rate 100mbit"]);
+        assert.deepEqual([wan.rateMbit, wan.netem], [40, "rate 40mbit"]);
         // Average over libvirt's elapsed time, setup included: at most the rate (IP and TCP
         // headers take their share of it). Unrated, campus through the appliance carries more.
         const mbit = (r: MigrationRecord) => (r.libvirt.dataProcessedBytes! * 8) / (r.libvirt.timeElapsedMs! * 1000);
-        t.diagnostic(`campus at 100 Mbit/s: ${mbit(m).toFixed(1)} Mbit/s over ${m.libvirt.timeElapsedMs} ms; unrated ${mbit(runs[0]).toFixed(1)} Mbit/s`);
+        t.diagnostic(`campus at 40 Mbit/s: ${mbit(m).toFixed(1)} Mbit/s over ${m.libvirt.timeElapsedMs} ms; unrated ${mbit(runs[0]).toFixed(1)} Mbit/s`);
         assert.deepEqual([m.from, m.to, m.probe.answeredAfter], ["host1", "host2", true]);
-        assert.ok(mbit(m) <= 100, `${mbit(m).toFixed(1)} Mbit/s`);
+        assert.ok(mbit(m) <= 40, `${mbit(m).toFixed(1)} Mbit/s`);
         assert.ok(mbit(runs[0]) > 1.2 * mbit(m), `unrated ${mbit(runs[0]).toFixed(1)} Mbit/s against ${mbit(m).toFixed(1)} rated`);
     });
 
