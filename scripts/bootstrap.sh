@@ -125,9 +125,10 @@ fi
 rm -f "$BIN/pulumi-resource-command"   # an older bootstrap put it on PATH
 
 # --- The project's own programs ------------------------------------------------------
-# wanlab-udp (tools/probe): the studies' UDP probes, for the guest image and the probe
-# host. Static, so that the busybox guest needs no library for it.
-CGO_ENABLED=0 go_build "$ROOT/.cache/bin/wanlab-udp" probe "the UDP probe"
+# wanlab-probe (tools/probe): the studies' UDP and TCP probes, for the guest image and
+# the probe host. Static, so that the busybox guest needs no library for it.
+CGO_ENABLED=0 go_build "$ROOT/.cache/bin/wanlab-probe" probe "the probes"
+rm -f "$ROOT/.cache/bin/wanlab-udp"   # its name before the TCP probe
 
 # --- Images ---------------------------------------------------------------------------
 # From Debian packages, cached in .cache/images: the small Linux guest that migrates, and

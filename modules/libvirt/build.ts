@@ -13,6 +13,7 @@ import { decideAccel, type Decision, parseProbe, PROBE_TIMEOUT_S, probeScript, p
 import { Hypervisor } from "./hypervisor";
 import { guestFiles, VirtualMachine } from "./vm";
 import { limitLines } from "./limits";
+import { tcpProbeServer } from "../migration/model";
 
 /** The kernel a host's probe boots: that of a VM it runs first, else of any VM (each may move anywhere). */
 function probeImage(spec: { vms: VmSpec[] }, host: string) {
@@ -126,6 +127,7 @@ export const stage: Stage = {
                 // A refused accel (kvm that does not work) stops the preflight: nothing starts with it.
                 accel: decisionOf(lab, vm.host).apply((d) => ("error" in d ? "kvm" : d.accel)),
                 bridgeTypes: Object.fromEntries(lab.spec.bridges.filter((b) => b.host === vm.host).map((b) => [b.name, b.type])),
+                tcpProbeTo: tcpProbeServer(lab.spec, vm.name),
                 // Not the WAN's emulation: a VM boots the same with or without it.
                 dependsOn: [...lab.builtIn("links", "network", "routing"), disk.ready, ...hypervisors],
             }, lab.child);

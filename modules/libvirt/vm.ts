@@ -30,6 +30,8 @@ export interface VirtualMachineArgs {
     accel: pulumi.Input<string>;
     /** The type of each bridge the VM's NICs join, by name (OVS needs a virtualport). */
     bridgeTypes: Record<string, "ovs" | "linux">;
+    /** Where the guest's TCP survival probe sends (ADDR:PORT), if it is the migrated VM. */
+    tcpProbeTo?: string;
     dependsOn: pulumi.Resource[];
 }
 
@@ -50,6 +52,7 @@ export class VirtualMachine extends pulumi.ComponentResource {
             ...(nic.address ? [`wanlab.ip=${nic.address}`] : []),
             ...(nic.gateway ? [`wanlab.gw=${nic.gateway}`] : []),
             `wanlab.mtu=${nic.mtu}`,
+            ...(args.tcpProbeTo ? [`wanlab.tcp=${args.tcpProbeTo}`] : []),
             ...workloadArgs(spec.memoryMiB, spec.workload),
         ].join(" ");
         const xml = render("libvirt/domain.xml.hbs", {

@@ -12,9 +12,11 @@ rm -rf "$tmp"
 mkdir -p "$tmp"
 probe_pid=
 udp_pid=
+tcp_pid=
 cleanup() {
   [ -z "$probe_pid" ] || kill -INT "$probe_pid" 2>/dev/null || true
   [ -z "$udp_pid" ] || kill -TERM "$udp_pid" 2>/dev/null || true
+  [ -z "$tcp_pid" ] || kill -TERM "$tcp_pid" 2>/dev/null || true
   rm -rf "$tmp"
 }
 trap cleanup EXIT
@@ -40,14 +42,21 @@ fi
 ping -n -D -i "$INTERVAL_S" -W 1 "$VM_ADDR" > "$tmp/probe" 2>&1 &
 probe_pid=$!
 # The studies' UDP probe beside it, where the probe host has it (tools/probe): one flow
-# that gives both the echo form (seed 001) and the one-way form (seed 000).
-udp=${UDP_PROBE:-$(command -v wanlab-udp || true)}
-if [ -n "$udp" ]; then
-  "$udp" probe -to "$VM_ADDR" -port "$UDP_PORT" -interval "${INTERVAL_MS}ms" -out "$tmp/udp" > "$tmp/udp-sent" 2>&1 &
+# that gives both the echo form (seed 001) and the one-way form (seed 000). And the
+# server of their TCP survival probe, which the VM's client connects to (it retries
+# every 100 ms while no server listens).
+probe=${PROBE:-$(command -v wanlab-probe || true)}
+if [ -n "$probe" ]; then
+  "$probe" probe -to "$VM_ADDR" -port "$UDP_PORT" -interval "${INTERVAL_MS}ms" -out "$tmp/udp" > "$tmp/udp-sent" 2>&1 &
   udp_pid=$!
+  "$probe" tcp-server -port "$TCP_PORT" -ready "$tmp/tcp-ready" > "$tmp/tcp" 2> "$tmp/tcp-err" &
+  tcp_pid=$!
 fi
-lead_end=$(($(now_ms) + 2000))
-while [ "$(grep -c 'bytes from' "$tmp/probe")" -lt 20 ] && [ "$(now_ms)" -lt "$lead_end" ]; do sleep 0.02; done
+# The migration starts once ping has 20 replies and the VM's TCP client is connected
+# (or after 2 s and 3 s, if the VM is silent).
+t_lead=$(now_ms)
+while [ "$(grep -c 'bytes from' "$tmp/probe")" -lt 20 ] && [ "$(now_ms)" -lt $((t_lead + 2000)) ]; do sleep 0.02; done
+while [ -n "$tcp_pid" ] && [ ! -f "$tmp/tcp-ready" ] && [ "$(now_ms)" -lt $((t_lead + 3000)) ]; do sleep 0.02; done
 awk '/bytes from/ { sub(/.*time=/, ""); t = $1 + 0; n++; s += t; q += t * t; if (n == 1 || t < lo) lo = t; if (t > hi) hi = t }
   END { if (n) { m = s / n; d = q / n - m * m; printf "%d packets transmitted, %d received\nrtt min/avg/max/mdev = %.3f/%.3f/%.3f/%.3f ms\n", n, n, lo, m, hi, (d > 0 ? sqrt(d) : 0) } }' \
   "$tmp/probe" > "$tmp/rtt"
@@ -82,6 +91,11 @@ if [ -n "$udp_pid" ]; then
   wait "$udp_pid" 2>/dev/null || true
   udp_pid=
 fi
+if [ -n "$tcp_pid" ]; then
+  kill -TERM "$tcp_pid" 2>/dev/null || true
+  wait "$tcp_pid" 2>/dev/null || true
+  tcp_pid=
+fi
 
 # libvirt's own figures, as its lines say them: from the destination after a migration,
 # from the source after a failed one; and ping's summary.
@@ -104,13 +118,16 @@ printf '"replies":['
 printf '],"udp":'
 # Each answer: sequence number, its send time and the answer's arrival (the probe host's
 # clock), and its arrival on the VM (the VM's clock), in ms since the epoch; null without the probe.
-if [ -n "$udp" ] && [ "$rc" -eq 0 ] && [ -f "$tmp/udp" ]; then
+if [ -n "$probe" ] && [ "$rc" -eq 0 ] && [ -f "$tmp/udp" ]; then
   printf '{"sent":%s,"answers":[' "$(sed -n 's/^sent //p' "$tmp/udp-sent")"
   awk '{ printf "%s[%d,%.3f,%.3f,%.3f]", (n++ ? "," : ""), $1, $2 / 1e6, $3 / 1e6, $4 / 1e6 }' "$tmp/udp"
   printf ']}'
 else
   printf 'null'
 fi
+# The TCP server's report (tools/probe/tcp.go): null without the probe, or if it could not listen.
+printf ',"tcp":'
+if [ -n "$probe" ] && [ "$rc" -eq 0 ] && [ -s "$tmp/tcp" ]; then tr -d '\n' < "$tmp/tcp"; else printf 'null'; fi
 printf ',"summary":%s,"rttBefore":%s,"job":%s,"migrate":%s}\n' \
   "$(json_text "$tmp/summary")" "$(json_text "$tmp/rtt")" "$(json_text "$tmp/job")" "$(json_text "$tmp/migrate")"
 

@@ -13,7 +13,7 @@ import { CACHE_DIR } from "../../lib/cache";
 import { type GuestWorkload, type MigrationRecord, recordFromOutput } from "./record";
 import type { Host } from "../../components/host/host";
 import type { Hypervisor } from "../libvirt/hypervisor";
-import { batchRuns, type Direction, directionOf, type MigrationSpec, type RunPlan } from "./model";
+import { batchRuns, type Direction, directionOf, type MigrationSpec, type RunPlan, TCP_PROBE_PORT } from "./model";
 
 export interface MigrationArgs {
     spec: MigrationSpec;
@@ -35,8 +35,8 @@ export interface MigrationArgs {
 
 export type { MigrationRecord };
 
-/** The UDP probe (tools/probe), as scripts/bootstrap.sh builds it, and the port the guest answers on. */
-export const UDP_PROBE = path.join(CACHE_DIR, "bin", "wanlab-udp");
+/** The probes (tools/probe), as scripts/bootstrap.sh builds them, and the port the guest answers UDP on. */
+export const PROBE = path.join(CACHE_DIR, "bin", "wanlab-probe");
 export const UDP_PORT = 9000;
 
 export class Migration extends pulumi.ComponentResource {
@@ -72,8 +72,8 @@ export class Migration extends pulumi.ComponentResource {
                     OPTIONS: options.join(" "), MAX_DOWNTIME_MS: spec.maxDowntimeMs ? String(spec.maxDowntimeMs) : "",
                     INTERVAL_MS: String(spec.probe.intervalMs), INTERVAL_S: (spec.probe.intervalMs / 1000).toFixed(3),
                     TIMEOUT_S: String(spec.timeoutS), RECOVER_S: "15", RUN_DIR: args.runDir,
-                    // This machine's build of the UDP probe for its emulated hosts; elsewhere, wanlab-udp on PATH if there.
-                    UDP_PROBE: args.probe.spec.transport === "emulated" ? UDP_PROBE : "", UDP_PORT: String(UDP_PORT),
+                    // This machine's build of the probes for its emulated hosts; elsewhere, wanlab-probe on PATH if there.
+                    PROBE: args.probe.spec.transport === "emulated" ? PROBE : "", UDP_PORT: String(UDP_PORT), TCP_PORT: String(TCP_PROBE_PORT),
                 },
                 // A new run (or direction) replaces the resource: create migrates again.
                 triggers: [r.run, directionOf(spec, r.from)],

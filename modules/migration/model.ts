@@ -7,11 +7,12 @@ import { bridgeRef } from "../bridge/model";
 import type { LabSpec } from "../../model/types";
 import { hostPart } from "../../model/address";
 import { hostNode } from "../../model/network";
-import { type VmSpec, withVmOn } from "../libvirt/model";
+import { type VmSpec, vmNode, withVmOn } from "../libvirt/model";
 
 export interface MigrationSpec {
     vm: string; from: string; to: string;
-    probe: { from: string; intervalMs: number };
+    /** address: where the VM's TCP probe sends (by default the checks set it to where the probes leave from). */
+    probe: { from: string; intervalMs: number; address?: string };
     port?: number; bandwidthMiBps?: number; maxDowntimeMs?: number;
     autoConverge: boolean; postCopy: boolean; timeoutS: number;
 }
@@ -21,6 +22,20 @@ declare module "../../model/types" {
 }
 
 export type Direction = "forward" | "back";
+
+/** The port of the TCP survival probe's server on the probe host (the UDP probe's is 9000). */
+export const TCP_PROBE_PORT = 9001;
+
+/**
+ * Where the migrated VM's TCP survival probe sends (ADDR:PORT): the address the probe
+ * host's probes leave from (the checks find it on the model's network). Undefined for
+ * any other VM, or without a migration.
+ */
+export function tcpProbeServer(spec: LabSpec, vm: string): string | undefined {
+    const m = spec.migration;
+    if (!m || m.vm !== vm || !m.probe.address) return undefined;
+    return `${m.probe.address}:${TCP_PROBE_PORT}`;
+}
 
 /** Runs per `up`: each is a resource of its own, and its record is in the state until the next batch. */
 export const MAX_RUNS_PER_UP = 50;
@@ -100,7 +115,13 @@ export const module: ModuleModel = {
         const [a, b] = [ctx.hosts.get(m.from)?.accel, ctx.hosts.get(m.to)?.accel];
         if (a && b && a !== "auto" && b !== "auto" && a !== b)
             ctx.err("/migration/to", `host '${m.from}' has accel ${a} and host '${m.to}' accel ${b}: a VM migrates only between hypervisors with the same accelerator; give both the same accel (or auto)`);
-        ctx.hostRef("/migration/probe/from", m.probe.from);
+        if (ctx.hostRef("/migration/probe/from", m.probe.from) && m.probe.address) {
+            const address = m.probe.address;
+            ctx.later(() => {
+                const owner = ctx.ownerOf(address);
+                if (owner !== m.probe.from) ctx.err("/migration/probe/address", `${address} is ${owner ? `host '${owner}''s address` : "no host's address"}, not one of host '${m.probe.from}' (the probe host, where the TCP probe's server listens)`);
+            });
+        }
         if (vm && !vm.interfaces[0].address) ctx.err("/migration/vm", `VM '${m.vm}' needs an address on its first interface for the probe`);
         if (!vm) return;
         ctx.later(() => {
@@ -110,11 +131,20 @@ export const module: ModuleModel = {
                 const path = ctx.net.roundTrip(hostNode(a), dst);
                 if (!path.ok) ctx.err(`/migration/${what === "forward" ? "to" : "from"}`, `the migration ${what} cannot go from host '${a}' to host '${b}' at ${dst}: ${path.reason}`);
             }
-            // The probe must reach the VM on both ends.
+            // The probe must reach the VM on both ends, and the VM's TCP client the probe
+            // host's server (said only where the probe itself gets through).
             const ip = hostPart(vm.interfaces[0].address!);
             for (const host of [m.from, m.to]) {
                 const path = withVmOn(ctx.net, vm, host, () => ctx.net.roundTrip(hostNode(m.probe.from), ip));
-                if (!path.ok) ctx.err("/migration/probe/from", `the probe from host '${m.probe.from}' cannot reach VM '${vm.name}' at ${ip} while it runs on host '${host}': ${path.reason}`);
+                if (!path.ok) {
+                    ctx.err("/migration/probe/from", `the probe from host '${m.probe.from}' cannot reach VM '${vm.name}' at ${ip} while it runs on host '${host}': ${path.reason}`);
+                    continue;
+                }
+                // The TCP probe's server listens where the probes leave from, unless told.
+                m.probe.address ??= path.source;
+                const server = m.probe.address;
+                const tcp = withVmOn(ctx.net, vm, host, () => ctx.net.roundTrip(vmNode(vm.name, host), server));
+                if (!tcp.ok) ctx.err("/migration/probe/from", `VM '${vm.name}' cannot reach its TCP probe's server on host '${m.probe.from}' at ${server} while it runs on host '${host}': ${tcp.reason}`);
             }
         });
     },

@@ -60,9 +60,37 @@ describe("the UDP probe's figures", () => {
         assert.deepEqual([r.udp!.received, r.udp!.lost, r.udp!.unansweredAtEnd], [80, 20, 12]);
     });
 
-    it("no wanlab-udp on the probe host: null", () => {
+    it("no wanlab-probe on the probe host: null", () => {
         assert.equal(computeRecord({ ...base, udp: null }).udp, null);
         assert.equal(computeRecord(raw("local-tcg")).udp, null);
+    });
+});
+
+describe("the TCP probe's figures", () => {
+    const base = { ...raw("local-tcg"), t0: 1000, t1: 3000, tEnd: 3500 };
+    const ns = (ms: number) => ms * 1e6;
+    const tcp = { connections: 1, breaks: [], messages: 250, firstAt: ns(500), lastAt: ns(3490), retransmissions: 3, missing: 0,
+        stalls: [[ns(1200), ns(1260)], [ns(2500), ns(2900)]] as [number, number][] };
+
+    it("one connection from before the migration and no break: survived; the stall is the longest silence", () => {
+        assert.deepEqual(computeRecord({ ...base, tcp }).tcp, {
+            survived: true, connectedBefore: true, connections: 1, breaks: 0, breakReasons: [], messages: 250,
+            longestStallMs: 400, stallFromStartMs: 1500, retransmissions: 3,
+        });
+    });
+
+    it("a break (recv() 0 or -1), a reconnection or a client that connected only after the start: not survived", () => {
+        const broke = { ...tcp, connections: 2, breaks: [{ at: ns(2600), reason: "recv() returned -1: connection reset by peer" }] };
+        const r = computeRecord({ ...base, tcp: broke }).tcp!;
+        assert.deepEqual([r.survived, r.breaks, r.breakReasons], [false, 1, ["recv() returned -1: connection reset by peer"]]);
+        assert.deepEqual([computeRecord({ ...base, tcp: { ...tcp, firstAt: ns(1100) } }).tcp!.survived,
+            computeRecord({ ...base, tcp: { ...tcp, connections: 2 } }).tcp!.survived], [false, false]);
+    });
+
+    it("no silence over the server's threshold: a stall of 0, not unknown; no probe: null", () => {
+        assert.equal(computeRecord({ ...base, tcp: { ...tcp, stalls: [] } }).tcp!.longestStallMs, 0);
+        assert.equal(computeRecord({ ...base, tcp: { ...tcp, messages: 0, stalls: [] } }).tcp!.longestStallMs, null);
+        assert.equal(computeRecord(raw("local-tcg")).tcp, null);
     });
 });
 

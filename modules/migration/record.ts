@@ -23,6 +23,33 @@ export interface RawMigration {
     migrate: string;
     /** The UDP probe (tools/probe), where the probe host has it: each answer [seq, sent, answered, on the VM] in ms. */
     udp?: { sent: number; answers: [number, number, number, number][] } | null;
+    /** The TCP survival probe's server report (tools/probe/tcp.go), where the probe host has it. Times in ns. */
+    tcp?: RawTcp | null;
+}
+
+export interface RawTcp {
+    connections: number; breaks: { at: number; reason: string }[];
+    messages: number; firstAt: number; lastAt: number;
+    stalls: [number, number][]; retransmissions: number; missing: number;
+}
+
+/**
+ * The TCP survival probe (seed 000 §3 item 8): the VM's client sends to the probe host's
+ * server every 10 ms. A break is a recv() of 0 or -1 on the server; the stall is the
+ * longest silence between two messages (the migration's pause, and TCP's retransmission
+ * timer after it); retransmissions are the VM's.
+ */
+export interface TcpFigures {
+    /** The connection lasted the whole window: connected before the migration, and no break. */
+    survived: boolean;
+    /** Whether the client was connected when the migrate command started. */
+    connectedBefore: boolean;
+    connections: number; breaks: number; breakReasons: string[];
+    messages: number;
+    longestStallMs: number | null;
+    /** When the longest stall began, from the migrate command's start (ms). */
+    stallFromStartMs: number | null;
+    retransmissions: number;
 }
 
 /**
@@ -95,8 +122,10 @@ export interface MigrationRecord {
     ok: boolean;
     error?: string;
     probe: ProbeFigures;
-    /** The UDP probe's figures (null where the probe host has no wanlab-udp). */
+    /** The UDP probe's figures (null where the probe host has no wanlab-probe). */
     udp?: UdpFigures | null;
+    /** The TCP survival probe's (null where the probe host has no wanlab-probe). */
+    tcp?: TcpFigures | null;
     libvirt: LibvirtJob;
     /** What the migrated guest did with its memory (the stack's workload), as the program knew it. */
     guest?: GuestWorkload;
@@ -202,6 +231,25 @@ export function udpFigures(raw: RawMigration): UdpFigures | null {
     };
 }
 
+/** The TCP probe's figures (TcpFigures), or null where the probe host ran none. */
+export function tcpFigures(raw: RawMigration): TcpFigures | null {
+    const t = raw.tcp;
+    if (!t) return null;
+    const ms = (ns: number) => ns / 1e6;
+    const longest = [...t.stalls].sort((a, b) => b[1] - b[0] - (a[1] - a[0]))[0];
+    const connectedBefore = t.messages > 0 && ms(t.firstAt) < raw.t0;
+    return {
+        survived: connectedBefore && t.connections === 1 && t.breaks.length === 0,
+        connectedBefore,
+        connections: t.connections, breaks: t.breaks.length, breakReasons: [...new Set(t.breaks.map((b) => b.reason))],
+        messages: t.messages,
+        // No silence over the server's threshold (50 ms): the stall is below it, not unknown.
+        longestStallMs: longest ? Math.round(ms(longest[1] - longest[0]) * 10) / 10 : t.messages > 1 ? 0 : null,
+        stallFromStartMs: longest ? Math.round(ms(longest[0]) - raw.t0) : null,
+        retransmissions: t.retransmissions,
+    };
+}
+
 /** The record of one run. */
 export function computeRecord(raw: RawMigration): MigrationRecord {
     const arrivals = raw.replies.map(([t]) => t);
@@ -224,6 +272,7 @@ export function computeRecord(raw: RawMigration): MigrationRecord {
             rttBeforeMs: rtt ? Number(rtt[1]) : null,
         },
         udp: udpFigures(raw),
+        tcp: tcpFigures(raw),
         libvirt: libvirtJob(raw.job),
     };
 }

@@ -124,7 +124,7 @@ describe("default lab: OVS/VXLAN, iSCSI and a live migration, for real", () => {
     test("the UDP probe on the same migration: both forms, the echo form's silence covering libvirt's pause, beside ping's", (t) => {
         const m = JSON.parse(fs.readFileSync(path.join(ROOT, "results", STACK, "migration-1-host1-host2.json"), "utf8")) as MigrationRecord;
         const u = m.udp!;
-        assert.ok(u, "the probe host ran wanlab-udp");
+        assert.ok(u, "the probe host ran wanlab-probe");
         t.diagnostic(`ping ${m.probe.downtimeMs} ms, libvirt ${m.libvirt.downtimeMs} ms; UDP echo ${u.echo.downtimeMs} ms, one-way ${u.oneWay.downtimeMs} ms ` +
             `(${u.oneWay.lostInRun} lost in a row, VM clock ${u.oneWay.vmClockGapMs} ms), TMT ${u.oneWay.tmtMs} ms against virsh's ${m.totalMs} ms; ` +
             `sent ${u.sent}, answered ${u.received}, lost ${u.lost}, ${u.unansweredAtEnd} on their way at the end, ${u.duplicates} answered twice`);
@@ -141,6 +141,21 @@ describe("default lab: OVS/VXLAN, iSCSI and a live migration, for real", () => {
         // ping (measured: +100 ms), within a second of it.
         assert.ok(Math.abs(u.echo.downtimeMs! - m.probe.downtimeMs!) <= 1000, `UDP echo ${u.echo.downtimeMs} ms against ping ${m.probe.downtimeMs} ms`);
         assert.ok(u.oneWay.downtimeMs !== null && u.oneWay.downtimeMs <= u.echo.downtimeMs! + 2 * u.intervalMs, `one-way ${u.oneWay.downtimeMs} ms`);
+    });
+
+    test("the TCP survival probe on the same migration: the guest's connection survived it, stalled about as long as the pause", (t) => {
+        const m = JSON.parse(fs.readFileSync(path.join(ROOT, "results", STACK, "migration-1-host1-host2.json"), "utf8")) as MigrationRecord;
+        const c = m.tcp!;
+        assert.ok(c, "the probe host ran the TCP server");
+        t.diagnostic(`TCP: ${JSON.stringify(c)}; ping ${m.probe.downtimeMs} ms, libvirt ${m.libvirt.downtimeMs} ms`);
+        assert.equal(c.connectedBefore, true, "the guest's client was connected when the migration started");
+        assert.deepEqual([c.connections, c.breaks, c.survived], [1, 0, true], c.breakReasons.join("; "));
+        assert.ok(c.messages > 100, `${c.messages} messages`);
+        // Nothing arrives while the VM is paused, and TCP's retransmission timer may keep
+        // it silent for a while after: the stall is at least the pause, within a few seconds.
+        assert.ok(c.longestStallMs! >= m.libvirt.downtimeMs! - 2 * 10, `stall ${c.longestStallMs} ms, libvirt ${m.libvirt.downtimeMs} ms`);
+        assert.ok(c.longestStallMs! <= m.probe.downtimeMs! + 3000, `stall ${c.longestStallMs} ms, ping ${m.probe.downtimeMs} ms`);
+        assert.ok(c.stallFromStartMs! >= 0 && c.stallFromStartMs! <= m.totalMs, `the stall began ${c.stallFromStartMs} ms after the start, in the ${m.totalMs} ms of the migration`);
     });
 
     test("a second preview shows no change that would move the VM back", () => {

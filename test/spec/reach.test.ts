@@ -38,6 +38,22 @@ describe("paths the lab needs, derived from the model", () => {
         ]);
     });
 
+    it("the TCP probe's server at an address of the probe host that the VM cannot reach, or at another host's", () => {
+        // storage's address on the host1 site's segment (it has none there) is not its own;
+        // the router's address is the router's.
+        assert.deepEqual(errorsOf((d) => { d.migration.probe.address = "192.168.5.1"; }), [
+            "/migration/probe/address: 192.168.5.1 is host 'router''s address, not one of host 'storage' (the probe host, where the TCP probe's server listens)",
+        ]);
+        // A second address of storage's, on a segment the router does not route to.
+        assert.deepEqual(errorsOf((d) => {
+            d.bridges.push({ name: "br9", host: "storage", type: "linux", address: "172.16.9.5/24" });
+            d.migration.probe.address = "172.16.9.5";
+        }), [
+            "/migration/probe/from: VM 'vm1' cannot reach its TCP probe's server on host 'storage' at 172.16.9.5 while it runs on host 'host1': host 'router' has no route to 172.16.9.5",
+            "/migration/probe/from: VM 'vm1' cannot reach its TCP probe's server on host 'storage' at 172.16.9.5 while it runs on host 'host2': host 'router' has no route to 172.16.9.5",
+        ]);
+    });
+
     it("a destination hypervisor without a route back: the migration both ways, named by direction", () => {
         assert.deepEqual(errorsOf((d) => { d.hosts[1].routes = d.hosts[1].routes.slice(1); }), [
             "/checks/0/to: check 'host1-to-host2': host 'host1' cannot reach 192.168.2.10: the reply cannot come back to 192.168.1.10: host 'host2' has no route to 192.168.1.10",

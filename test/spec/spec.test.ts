@@ -232,7 +232,8 @@ describe("the new fields' schema", () => {
         // Tuning without a default stays unset, so libvirt's own defaults apply.
         assert.deepEqual(spec.migration, {
             vm: "vm1", from: "h1", to: "h2",
-            probe: { from: "r1", intervalMs: 10 },
+            // The TCP probe's server: where r1's probes leave from towards the VM.
+            probe: { from: "r1", intervalMs: 10, address: "10.0.0.1" },
             autoConverge: false, postCopy: false, timeoutS: 300,
         });
     });
@@ -266,7 +267,7 @@ describe("the new fields' schema", () => {
                 interfaces: [{ bridge: "br0", mac: "52:54:00:00:00:01", address: "10.1.0.100/24", gateway: "10.1.0.1", mtu: 1400 }],
             }],
             migration: {
-                vm: "vm1", from: "h1", to: "h2", probe: { from: "h2", intervalMs: 20 },
+                vm: "vm1", from: "h1", to: "h2", probe: { from: "h2", intervalMs: 20, address: "10.1.0.1" },
                 port: 49152, bandwidthMiBps: 100, maxDowntimeMs: 300, autoConverge: true, postCopy: true, timeoutS: 60,
             },
         });
@@ -278,7 +279,7 @@ describe("the new fields' schema", () => {
         assert.equal(spec.vms[0].interfaces[0].mtu, 1400);
         assert.deepEqual(spec.vms[0].image, { kernel: "/var/lib/wanlab/vmlinuz", initrd: "/var/lib/wanlab/initrd.img" });
         assert.deepEqual(spec.migration, {
-            vm: "vm1", from: "h1", to: "h2", probe: { from: "h2", intervalMs: 20 },
+            vm: "vm1", from: "h1", to: "h2", probe: { from: "h2", intervalMs: 20, address: "10.1.0.1" },
             port: 49152, bandwidthMiBps: 100, maxDowntimeMs: 300, autoConverge: true, postCopy: true, timeoutS: 60,
         });
     });

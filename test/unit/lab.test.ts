@@ -579,7 +579,7 @@ describe("Lab for stacks/local.yaml", () => {
         assert.ok(xml.includes("<auth username='wanlab'>"), xml);
         // The disk's secret is the one the hypervisors define (same usage).
         assert.ok(xml.includes(`<secret type='iscsi' usage='${IQN}'/>`), xml);
-        assert.ok(xmlText(xml).includes("wanlab.ip=10.0.0.100/24 wanlab.gw=10.0.0.1 wanlab.mtu=1450</cmdline>"), xml);
+        assert.ok(xmlText(xml).includes("wanlab.ip=10.0.0.100/24 wanlab.gw=10.0.0.1 wanlab.mtu=1450 wanlab.tcp=192.168.5.5:9001</cmdline>"), xml);
         assert.ok(!xml.includes(CHAP));
         // A VM already running anywhere (it migrated) is left alone; delete looks on every hypervisor.
         assert.equal(built.lab.vms.vm1.address, "10.0.0.100");
@@ -672,8 +672,8 @@ describe("Lab for stacks/local.yaml", () => {
             MIGRATE_URI: "tcp://192.168.2.10",
             OPTIONS: "", MAX_DOWNTIME_MS: "", INTERVAL_MS: "10", INTERVAL_S: "0.010", TIMEOUT_S: "300", RECOVER_S: "15",
             RUN_DIR: `/var/lib/wanlab/${STACK}/migrate-vm1`,
-            // The emulated probe host runs this machine's build of the UDP probe.
-            UDP_PROBE: path.join(ROOT, ".cache", "bin", "wanlab-udp"), UDP_PORT: "9000",
+            // The emulated probe host runs this machine's build of the probes.
+            PROBE: path.join(ROOT, ".cache", "bin", "wanlab-probe"), UDP_PORT: "9000", TCP_PORT: "9001",
         });
         assert.deepEqual(mig.inputs.triggers, [1, "forward"]);
         const m = built.lab.migration!;

@@ -1,8 +1,9 @@
-// wanlab-udp: the studies' UDP probes in one flow (seed 000 §3 item 5, seed 001 §4.3).
+// wanlab-probe: the studies' UDP probes in one flow (seed 000 §3 item 5, seed 001 §4.3),
+// and their TCP survival probe (seed 000 §3 item 8; tcp.go).
 //
-//	wanlab-udp reflect [-port 9000]
+//	wanlab-probe reflect [-port 9000]
 //	    On the VM: answer each probe with its payload and the VM's own arrival time.
-//	wanlab-udp probe -to ADDR [-port 9000] [-interval 10ms] -out FILE
+//	wanlab-probe probe -to ADDR [-port 9000] [-interval 10ms] -out FILE
 //	    On the client: send a probe (sequence number, send time) every interval until
 //	    SIGINT or SIGTERM, and write one line per answer: sequence, send time, the
 //	    answer's arrival (both on the client's clock, ns since the epoch), and the
@@ -11,6 +12,14 @@
 // The answers give both forms: the echo form (seed 001: the client measures the gap
 // between answers) and the one-way form (seed 000: the receiver's gap, here the run of
 // sequence numbers that never reached the VM, timed by their send times).
+//
+//	wanlab-probe tcp-client -to ADDR:PORT [-interval 10ms]
+//	    On the VM: send a message every interval to the server, reconnecting when the
+//	    connection breaks (or while the server is absent).
+//	wanlab-probe tcp-server [-port 9001] [-stall 50ms] [-ready FILE]
+//	    On the client: record the VM's messages until SIGINT or SIGTERM, then print a
+//	    JSON report: connections, breaks, silences over -stall, retransmissions. FILE is
+//	    written when the first message arrives.
 package main
 
 import (
@@ -56,19 +65,36 @@ func main() {
 			usage()
 		}
 		fail(probe(*to, *port, *interval, *out))
+	case "tcp-client":
+		fs := flag.NewFlagSet("tcp-client", flag.ExitOnError)
+		to := fs.String("to", "", "the server's ADDR:PORT")
+		interval := fs.Duration("interval", 10*time.Millisecond, "time between messages")
+		_ = fs.Parse(os.Args[2:])
+		if *to == "" || *interval <= 0 {
+			usage()
+		}
+		fail(tcpClient(*to, *interval))
+	case "tcp-server":
+		fs := flag.NewFlagSet("tcp-server", flag.ExitOnError)
+		port := fs.Int("port", 9001, "TCP port")
+		stall := fs.Duration("stall", 50*time.Millisecond, "the shortest silence listed")
+		ready := fs.String("ready", "", "a file written when the first message arrives")
+		_ = fs.Parse(os.Args[2:])
+		fail(tcpServer(*port, *stall, *ready))
 	default:
 		usage()
 	}
 }
 
 func usage() {
-	fmt.Fprintln(os.Stderr, "usage: wanlab-udp reflect [-port N] | wanlab-udp probe -to ADDR [-port N] [-interval D] -out FILE")
+	fmt.Fprintln(os.Stderr, "usage: wanlab-probe reflect [-port N] | probe -to ADDR [-port N] [-interval D] -out FILE\n"+
+		"       wanlab-probe tcp-client -to ADDR:PORT [-interval D] | tcp-server [-port N] [-stall D] [-ready FILE]")
 	os.Exit(2)
 }
 
 func fail(err error) {
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "wanlab-udp: %v\n", err)
+		fmt.Fprintf(os.Stderr, "wanlab-probe: %v\n", err)
 		os.Exit(1)
 	}
 }
