@@ -7,9 +7,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Cell, Plan, Parameter } from "../model/plan";
 import { cells } from "../model/plan";
-import { type MeasuredKey, measured, type RunRow } from "./results";
+import { type MeasuredKey, measured, type RunRow, SPLIT_COLUMNS } from "./results";
 import { CellStats, describe, pairedDifference } from "./stats";
-import { PROFILE_ORDER, STUDY_TABLES, StudyTable } from "./studies";
+import { PROFILE_ORDER, STUDY_SPLITS, STUDY_TABLES, StudyTable } from "./studies";
 import { loadSpec } from "../model/validate";
 import { labGraph, toSvg } from "../model/graph";
 
@@ -160,6 +160,65 @@ export function trendNotes(plan: Plan, all: Cell[], stats: Map<string, Map<strin
     return out;
 }
 
+/** The TCP survival probe per cell (seed 000 §4.5: "no interruption" in any of its runs). */
+export function tcpTable(all: Cell[], rows: RunRow[]): Table | undefined {
+    const body = all.map((c) => {
+        const rs = rows.filter((r) => r.cell === c.key && r.tcpSurvived !== null && r.tcpSurvived !== undefined);
+        const stalls = rs.map((r) => r.tcpStallMs).filter((x): x is number => x !== null && x !== undefined);
+        const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
+        return [c.key, String(rs.length), String(rs.filter((r) => r.tcpSurvived).length), num(mean(stalls), 1), num(Math.max(...stalls), 1),
+            num(mean(rs.map((r) => r.tcpRetrans ?? 0)), 1)];
+    });
+    if (body.every((r) => r[1] === "0")) return undefined;
+    return {
+        caption: "TCP survival probe per cell: runs, runs whose connection survived (no recv() of 0 or -1, one connection from before the migration), the longest stall and the guest's retransmitted segments",
+        head: ["cell", "runs", "survived", "stall mean (ms)", "stall max (ms)", "retransmissions mean"], rows: body,
+    };
+}
+
+/** Per cell: the runs that counted their traffic, their mean total and each class's mean MiB and share; beside the studies' splits. */
+export function splitTables(plan: Plan, all: Cell[], rows: RunRow[]): { tables: Table[]; points: { cell: string; cls: string; mib: number }[] } {
+    const classes = Object.keys(SPLIT_COLUMNS) as (keyof typeof SPLIT_COLUMNS)[];
+    const points: { cell: string; cls: string; mib: number }[] = [];
+    const body: string[][] = [];
+    const measuredShare = new Map<string, { total: number; share: Record<string, number>; n: number }>();
+    for (const c of all) {
+        const rs = rows.filter((r) => r.cell === c.key && typeof r.trafficMiB === "number");
+        if (!rs.length) continue;
+        const total = rs.reduce((a, r) => a + r.trafficMiB!, 0) / rs.length;
+        const mib = Object.fromEntries(classes.map((k) => [k, rs.reduce((a, r) => a + ((r[SPLIT_COLUMNS[k]] as number | null) ?? 0), 0) / rs.length]));
+        const share = Object.fromEntries(classes.map((k) => [k, (100 * mib[k]) / total]));
+        measuredShare.set(c.key, { total, share, n: rs.length });
+        for (const k of classes) points.push({ cell: c.key, cls: k, mib: mib[k] });
+        body.push([c.key, String(rs.length), num(total, 1), ...classes.map((k) => `${num(mib[k], 3)} (${num(share[k], 4)} %)`)]);
+    }
+    if (!body.length) return { tables: [], points };
+    const tables: Table[] = [{
+        caption: "Traffic split per migration on the router's WAN interfaces (both interfaces, both ways, as seed 000 captured it): mean MiB per run and share of the total",
+        head: ["cell", "runs", "total (MiB)", ...classes], rows: body,
+    }];
+    // Beside the studies' splits, where a cell's memory size has one.
+    for (const study of plan.compare) {
+        const beside: string[][] = [];
+        for (const c of all) {
+            const ours = measuredShare.get(c.key);
+            const ref = STUDY_SPLITS.find((t) => t.study === study && t.memoryMiB === Number(c.params.vmMemoryMiB ?? 256));
+            if (!ours || !ref) continue;
+            const theirs = (k: string) => (ref.sharePct as Record<string, number>)[k];
+            const ourMB = (ours.total * 1048576) / 1e6;
+            beside.push([c.key, `${num(ourMB, 1)} MB`, `${num(ref.totalMB, 2)} MB`,
+                ...(["migration", "storage", "client", "tunnel"] as const).map((k) => `${num(ours.share[k], 4)} % / ${theirs(k) === undefined ? (k === "storage" || k === "client" ? `${theirs("storage+client")} (storage + client)` : "-") : theirs(k)} %`)]);
+        }
+        if (beside.length) {
+            tables.push({
+                caption: `Traffic split measured beside ${STUDY_NAMES[study]} (${STUDY_SPLITS.find((t) => t.study === study)!.source}): total on both interfaces, and each class's share, measured / study`,
+                head: ["cell", "total measured", "total study", "migration", "storage", "client", "tunnel"], rows: beside,
+            });
+        }
+    }
+    return { tables, points };
+}
+
 export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
     const all = cells(plan);
     const tables: Table[] = [];
@@ -195,6 +254,10 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
     }
 
     notes.push(...precisionNotes(plan, all, stats), ...trendNotes(plan, all, stats));
+    const tcp = tcpTable(all, rows);
+    if (tcp) tables.push(tcp);
+    const split = splitTables(plan, all, rows);
+    tables.push(...split.tables);
 
     // The studies' tables beside the measured ones, where a cell matches a study's column.
     for (const study of plan.compare) {
@@ -257,7 +320,31 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
         const title = `${m.title} vs ${AXIS_TITLES[x].replace(/ \(.*/, "")}`;
         figures.push({ file, title, svg: await chart(plan, rows, m, stats.get(m.key)!, title) });
     }
+    if (split.points.length) figures.push({ file: "traffic-split.svg", title: "Traffic split per migration", svg: await splitChart(split.points) });
     return { tables, figures, notes };
+}
+
+/** Mean MiB per class per cell, on a log scale (the migration stream is 99 % of it). */
+async function splitChart(points: { cell: string; cls: string; mib: number }[]): Promise<string> {
+    const vega = await import("vega");
+    const vl = await import("vega-lite");
+    const spec = {
+        $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+        title: "Traffic per migration on the router's WAN interfaces, by class", background: "white",
+        data: { values: points.filter((p) => p.mib > 0) },
+        mark: "bar",
+        encoding: {
+            x: { field: "cell", type: "nominal", title: null, axis: { labelAngle: -30, labelLimit: 200 } },
+            xOffset: { field: "cls" },
+            y: { field: "mib", type: "quantitative", title: "MiB per run (mean, log scale)", scale: { type: "log" } },
+            color: { field: "cls", type: "nominal", title: "class", legend: { orient: "bottom" } },
+        },
+        width: { step: 60 }, height: 300,
+    };
+    const view = new vega.View(vega.parse(vl.compile(spec as any).spec), { renderer: "none" });
+    const svg = await view.toSVG();
+    view.finalize();
+    return svg;
 }
 
 /** Mean with 95 % CI error bars per x value, one line per series; the compared studies' means dashed. */

@@ -30,13 +30,22 @@ export interface RunRow {
     fillMiB?: number | null; dirtyMiBps?: number | null; iterations?: number | null;
     /** The UDP probe's downtimes (echo and one-way) and its one-way TMT; null without the probe. */
     udpEchoDowntimeMs?: number | null; udpOneWayDowntimeMs?: number | null; udpTmtMs?: number | null;
+    /** The TCP survival probe: whether the connection survived, its longest stall and the guest's retransmissions; null without it. */
+    tcpSurvived?: boolean | null; tcpStallMs?: number | null; tcpRetrans?: number | null;
+    /** The traffic split (MiB on the WAN's interfaces, both ways, by class); null where the run did not count it. */
+    trafficMiB?: number | null; trafficMigrationMiB?: number | null; trafficStorageMiB?: number | null;
+    trafficClientMiB?: number | null; trafficTunnelMiB?: number | null; trafficOtherMiB?: number | null;
 }
+
+/** The traffic classes with a column of their own (seed 000's). */
+export const SPLIT_COLUMNS = { migration: "trafficMigrationMiB", storage: "trafficStorageMiB", client: "trafficClientMiB", tunnel: "trafficTunnelMiB", other: "trafficOtherMiB" } as const;
 
 export const COLUMNS = [
     "plan", "stack", "cell", "rep", "run", "from", "to", "wanProfile", "vmMemoryMiB", "startedAt",
     "probeDowntimeMs", "libvirtDowntimeMs", "totalMs", "libvirtElapsedMs", "dataMiB", "guestMemoryMiB",
     "probeSent", "probeLost", "rttBeforeMs", "answeredAfter", "upS", "fillMiB", "dirtyMiBps", "iterations",
-    "udpEchoDowntimeMs", "udpOneWayDowntimeMs", "udpTmtMs",
+    "udpEchoDowntimeMs", "udpOneWayDowntimeMs", "udpTmtMs", "tcpSurvived", "tcpStallMs", "tcpRetrans",
+    "trafficMiB", "trafficMigrationMiB", "trafficStorageMiB", "trafficClientMiB", "trafficTunnelMiB", "trafficOtherMiB",
 ] as const;
 
 const MiB = 1048576;
@@ -55,6 +64,9 @@ export function rowFromRecord(plan: Plan, cell: Cell, rep: number, r: MigrationR
         answeredAfter: r.probe.answeredAfter, upS: round(upS, 2)!,
         fillMiB: r.guest?.fillMiB ?? null, dirtyMiBps: r.guest?.dirtyMiBps ?? null, iterations: r.libvirt.memoryIterations,
         udpEchoDowntimeMs: r.udp?.echo.downtimeMs ?? null, udpOneWayDowntimeMs: r.udp?.oneWay.downtimeMs ?? null, udpTmtMs: r.udp?.oneWay.tmtMs ?? null,
+        tcpSurvived: r.tcp?.survived ?? null, tcpStallMs: r.tcp?.longestStallMs ?? null, tcpRetrans: r.tcp?.retransmissions ?? null,
+        trafficMiB: r.traffic ? round(r.traffic.totalBytes / MiB, 4) : null,
+        ...Object.fromEntries(Object.entries(SPLIT_COLUMNS).map(([cls, col]) => [col, r.traffic?.classes[cls] ? round(r.traffic.classes[cls].bytes / MiB, 4) : null])),
     };
 }
 
@@ -105,13 +117,14 @@ export class ResultStore {
 export function readCsv(file: string): RunRow[] {
     const numeric = new Set(["rep", "run", "vmMemoryMiB", "probeDowntimeMs", "libvirtDowntimeMs", "totalMs", "libvirtElapsedMs",
         "dataMiB", "guestMemoryMiB", "probeSent", "probeLost", "rttBeforeMs", "upS", "fillMiB", "dirtyMiBps", "iterations",
-        "udpEchoDowntimeMs", "udpOneWayDowntimeMs", "udpTmtMs"]);
+        "udpEchoDowntimeMs", "udpOneWayDowntimeMs", "udpTmtMs", "tcpStallMs", "tcpRetrans", "trafficMiB", ...Object.values(SPLIT_COLUMNS)]);
     return parse(fs.readFileSync(file, "utf8"), {
         columns: true,
         cast: (value, ctx) => {
             if (ctx.header) return value;
             const col = String(ctx.column);
             if (col === "answeredAfter") return value === "true";
+            if (col === "tcpSurvived") return value === "" ? null : value === "true";
             if (numeric.has(col)) return value === "" ? null : Number(value);
             return value === "" ? undefined : value;
         },

@@ -46,3 +46,20 @@ export const STUDY_TABLES: StudyTable[] = [
     table("seed001-pmipv6", "seed 001 Table 1", "downtimeMs", 256, 70, { mean: [289.71, 320.62, 407.88, 543.15], min: [254.8, 275.1, 351.73, 440.04], max: [346.48, 395.68, 491.89, 735.95], sd: [18.8, 22.2, 30.69, 55.08], hw: [4.48, 5.29, 7.32, 13.13] }),
     table("seed001-pmipv6", "seed 001 Table 2", "totalS", 256, 70, { mean: [6.78, 8.38, 15.51, 24.14], min: [6.0, 8.0, 15.0, 23.05], max: [7.03, 9.03, 16.04, 25.02], sd: [0.42, 0.49, 0.5, 0.38], hw: [0.1, 0.12, 0.12, 0.09] }),
 ];
+
+/** A study's traffic split for one memory size: the total captured on both router interfaces and each class's share (%), where printed. */
+export interface StudySplit {
+    study: StudyTable["study"]; source: string; memoryMiB: number; totalMB: number;
+    sharePct: Partial<Record<"migration" | "storage" | "client" | "tunnel" | "storage+client", number>>;
+}
+
+// Seed 000 §4.6 (tshark on the router's eth0 and eth1, 10 runs). "A little over 0.03 %" and
+// "around 0.2 %" are taken as 0.03 and 0.2; GRE printed iSCSI and client together.
+export const STUDY_SPLITS: StudySplit[] = [
+    { study: "seed000-vxlan", source: "seed 000 §6.4", memoryMiB: 256, totalMB: 523.53, sharePct: { migration: 99.73, storage: 0.03, client: 0.2, tunnel: 0.0008 } },
+    { study: "seed000-vxlan", source: "seed 000 §6.4", memoryMiB: 512, totalMB: 1068.71, sharePct: { migration: 99.75, storage: 0.03, client: 0.2, tunnel: 0.0008 } },
+    { study: "seed000-vxlan", source: "seed 000 §6.4", memoryMiB: 1024, totalMB: 2116.92, sharePct: { migration: 99.77, storage: 0.03, client: 0.2, tunnel: 0.0008 } },
+    { study: "seed000-gre", source: "seed 000 §6.4", memoryMiB: 256, totalMB: 541.16, sharePct: { migration: 99.7, "storage+client": 0.27, tunnel: 0.0005 } },
+    { study: "seed000-gre", source: "seed 000 §6.4", memoryMiB: 512, totalMB: 1064.98, sharePct: { migration: 99.7, "storage+client": 0.29, tunnel: 0.0005 } },
+    { study: "seed000-gre", source: "seed 000 §6.4", memoryMiB: 1024, totalMB: 2132.99, sharePct: { migration: 99.7, "storage+client": 0.17, tunnel: 0.0005 } },
+];

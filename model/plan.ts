@@ -29,10 +29,13 @@ export interface Plan {
     repetitions: Repetitions;
     /** At most this many runs in one `up` (the engine's start is paid once per up). */
     runsPerUp: number;
+    /** The first this many runs of each cell count their traffic split (wanlab:trafficSplit); the studies split 10. */
+    trafficSplitRuns: number;
     compare: string[];
 }
 
 export const DEFAULT_RUNS_PER_UP = 10;
+export const DEFAULT_TRAFFIC_SPLIT_RUNS = 10;
 
 /** A cell's settings as the stack's configuration gives them: the raw value of wanlab:<key>, if the cell sets it. */
 export function cellConfig(cell: Cell): (key: string) => string | undefined {
@@ -69,6 +72,7 @@ export function validatePlan(doc: unknown): { plan?: Plan; errors: SpecError[] }
             matrix: raw.matrix,
             repetitions: typeof reps === "number" ? { fixed: reps } : { metric: "probeDowntimeMs", ...reps },
             runsPerUp: raw.runsPerUp ?? DEFAULT_RUNS_PER_UP,
+            trafficSplitRuns: raw.trafficSplitRuns ?? DEFAULT_TRAFFIC_SPLIT_RUNS,
             compare: raw.compare ?? [],
         },
         errors: [],

@@ -38,7 +38,7 @@ export function runsToGo(plan: Plan, rows: RunRow[]): number {
 }
 
 /** The stack's migration settings: the first run of the last up, its direction, and how many runs. */
-interface Batch { run: number; direction: Direction; runs: number }
+interface Batch { run: number; direction: Direction; runs: number; split?: "on" | "off" }
 
 /** The runs of the up under way: the cell, its first repetition, each run, and the settings before it. */
 interface Pending { cell: string; rep: number; runs: RunPlan[]; at: string; previous?: Batch }
@@ -113,7 +113,11 @@ export class Runner {
                     entered = true;
                     if (this.stopping) break;
                 }
-                await this.migrate(cell, all.length, done.length + 1, Math.min(this.plan.runsPerUp, runsToGo(this.plan, done)));
+                // A batch splits its traffic or does not: it ends where the split runs end.
+                const rep = done.length + 1;
+                const splitLeft = this.plan.trafficSplitRuns - done.length;
+                const count = Math.min(this.plan.runsPerUp, runsToGo(this.plan, done), splitLeft > 0 ? splitLeft : Infinity);
+                await this.migrate(cell, all.length, rep, count, splitLeft > 0 ? "on" : "off");
             }
             if (this.stopping) break;
         }
@@ -165,7 +169,9 @@ export class Runner {
         ensureSecrets({ env: { ...process.env, ...engineEnv() }, cwd: ROOT }, this.plan.stack, this.spec);
         // Run numbers only grow: past this stack's own (the last of its last batch) and this plan's.
         const setting = (k: string, fallback: string) => config[configKey(k)]?.value ?? fallback;
-        this.batch = { run: Number(setting("migrationRun", "0")), direction: setting("migrationDirection", "forward") as Direction, runs: Number(setting("migrationRuns", "1")) };
+        const split = config[configKey("trafficSplit")]?.value;
+        this.batch = { run: Number(setting("migrationRun", "0")), direction: setting("migrationDirection", "forward") as Direction, runs: Number(setting("migrationRuns", "1")),
+            ...(split === "on" || split === "off" ? { split } : {}) };
         const runs = [this.batch.run + this.batch.runs - 1, ...this.store.rows().map((r) => r.run)];
         this.run = Math.max(...runs);
         // A stack that never migrated starts with no migration (run 0) until the first repetition.
@@ -231,7 +237,7 @@ export class Runner {
         // of the cut batch again (it is run again under a new number, as a repetition).
         const first = p.runs[0];
         this.cut = completed < p.runs.length;
-        const back = completed ? { run: first.run, direction: directionOf(this.spec.migration!, first.from), runs: completed } : p.previous;
+        const back = completed ? { run: first.run, direction: directionOf(this.spec.migration!, first.from), runs: completed, split: this.batch?.split } : p.previous;
         if (back) await this.setBatch(back);
         fs.rmSync(this.pendingFile);
     }
@@ -292,7 +298,7 @@ export class Runner {
     }
 
     /** Runs `count` repetitions of a cell in one `up`, there and back from where the VM is. */
-    private async migrate(cell: Cell, ncells: number, firstRep: number, count: number) {
+    private async migrate(cell: Cell, ncells: number, firstRep: number, count: number, split: "on" | "off") {
         const m = this.spec.migration!;
         const direction = this.location !== m.to ? "forward" : "back";
         const runs = batchRuns(m, this.run + 1, direction, count);
@@ -304,7 +310,7 @@ export class Runner {
         const pending: Pending = { cell: cell.key, rep: firstRep, runs, at: new Date().toISOString(), previous: this.batch };
         // Noted before the settings change, so that a runner killed in between can set them back.
         fs.writeFileSync(this.pendingFile, JSON.stringify(pending) + "\n");
-        await this.setBatch({ run: runs[0].run, direction, runs: count });
+        await this.setBatch({ run: runs[0].run, direction, runs: count, split });
         const r = await this.up(count === 1 ? label(0) : `${where} runs ${runs[0].run}-${last.run}`);
         // The records, from the stack's outputs or, if the up failed or was cut short, from
         // the files the program wrote as each run completed.
@@ -366,6 +372,7 @@ export class Runner {
             [configKey("migrationRun")]: { value: String(b.run) },
             [configKey("migrationDirection")]: { value: b.direction },
             [configKey("migrationRuns")]: { value: String(b.runs) },
+            ...(b.split ? { [configKey("trafficSplit")]: { value: b.split } } : {}),
         });
         this.batch = b;
     }

@@ -12,7 +12,7 @@ import type { HostSpec } from "../../model/types";
 import { shellScript } from "../../lib/scripts";
 import { script } from "../../lib/shell";
 import { imageDir } from "../../lib/images";
-import type { LocalEnd } from "./host";
+import type { Host, LocalEnd } from "./host";
 import { EmulatedHost } from "./emulated";
 import { localCommand } from "./local";
 import { SshHost } from "./ssh";
@@ -51,6 +51,8 @@ export class ApplianceHost extends SshHost {
     readonly vm: pulumi.CustomResource;
     /** The bridge in the shell that a link's veth end joins, by interface name. */
     readonly bridgeFor: Record<string, string>;
+    /** The VM's tap in the shell, by interface name. */
+    readonly tapFor: Record<string, string>;
 
     constructor(name: string, args: ApplianceHostArgs, opts?: pulumi.ComponentResourceOptions) {
         const { spec, stack } = args;
@@ -63,6 +65,7 @@ export class ApplianceHost extends SshHost {
 
         this.shell = new EmulatedHost(spec.name, { spec, stack, preflights: args.preflights }, { parent: this });
         this.bridgeFor = Object.fromEntries(args.interfaces.map((ifname, i) => [ifname, `ab${i}`]));
+        this.tapFor = Object.fromEntries(args.interfaces.map((ifname, i) => [ifname, `at${i}`]));
         const mgmtMac = mac(stack, spec.name, "mgmt");
         const data = args.interfaces.map((ifname, i) => ({ name: ifname, mac: mac(stack, spec.name, ifname), tap: `at${i}`, bridge: `ab${i}` }));
         const image = imageDir(spec.appliance!.image);
@@ -92,6 +95,11 @@ export class ApplianceHost extends SshHost {
     /** A link's veth end joins the bridge of the VM's tap for that NIC, in the shell. */
     localEnd(ifname: string): LocalEnd {
         return { netns: this.shell.netns, bridge: this.bridgeFor[ifname] };
+    }
+
+    /** The VM's tap for that NIC, in the shell: counted there, the TCG guest does no extra work. */
+    counterEnd(ifname: string): { host: Host; device: string } {
+        return { host: this.shell, device: this.tapFor[ifname] };
     }
 
     /** The bridges exist once the VM has started. */

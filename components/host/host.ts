@@ -51,6 +51,12 @@ export abstract class Host extends pulumi.ComponentResource {
     /** What a veth into this host waits for. */
     abstract linkReady(): pulumi.Resource;
 
+    /** Where one of its interfaces' frames can be counted without this host's own kernel
+     * doing the work: the host that sees them, and the device there (its own, here). */
+    counterEnd(ifname: string): { host: Host; device: string } {
+        return { host: this, device: ifname };
+    }
+
     /** The host as the stack's `hosts` output shows it. */
     abstract describe(): Record<string, unknown>;
 

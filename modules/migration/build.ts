@@ -15,6 +15,8 @@ import { type Direction, underlayAddress } from "./model";
 import { Migration } from "./migration";
 import { recordFile } from "./record";
 import { fillMiB } from "../workload/model";
+import { splitOn } from "../traffic/model";
+import type { TrafficCounters } from "../traffic/build";
 import type { VmSpec } from "../libvirt/model";
 
 const guestWorkload = (vm: VmSpec) => ({ memoryMiB: vm.memoryMiB, fillMiB: fillMiB(vm.memoryMiB, vm.workload), dirtyMiBps: vm.workload?.dirtyMiBps ?? 0 });
@@ -64,6 +66,7 @@ export const stage: Stage = {
             addresses: Object.fromEntries([m.from, m.to].map((h) => [h, underlayAddress(lab.spec, h)])),
             runDir: `/var/lib/wanlab/${lab.stack}/migrate-${m.vm}`,
             guest: guestWorkload(lab.spec.vms.find((v) => v.name === m.vm)!),
+            traffic: splitOn(lab.spec, lab.settings.trafficSplit) ? lab.lookup<TrafficCounters>("traffic", "counters") : undefined,
             // The VM answered every check before it moves.
             dependsOn: [...lab.builtIn("links", "network", "routing", "wan"), ...lab.all<VirtualMachine>("vm"), ...lab.all<PingCheck>("check")],
         }, lab.child);

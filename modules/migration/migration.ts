@@ -13,6 +13,9 @@ import { CACHE_DIR } from "../../lib/cache";
 import { type GuestWorkload, type MigrationRecord, recordFromOutput } from "./record";
 import type { Host } from "../../components/host/host";
 import type { Hypervisor } from "../libvirt/hypervisor";
+import type { TrafficCounters } from "../traffic/build";
+import { READ_SCRIPT } from "../traffic/build";
+import { splitFromNft } from "../traffic/model";
 import { batchRuns, type Direction, directionOf, type MigrationSpec, type RunPlan, TCP_PROBE_PORT } from "./model";
 
 export interface MigrationArgs {
@@ -30,6 +33,8 @@ export interface MigrationArgs {
     runDir: string;
     /** The migrated guest's memory and workload, for the record. */
     guest: GuestWorkload;
+    /** The WAN's traffic counters, read after each run (the split is off without them). */
+    traffic?: TrafficCounters;
     dependsOn: pulumi.Resource[];
 }
 
@@ -55,6 +60,15 @@ export class Migration extends pulumi.ComponentResource {
             ...(spec.postCopy ? ["--postcopy", "--postcopy-after-precopy"] : []),
         ];
         let before: pulumi.Resource[] = args.dependsOn;
+        const traffic = args.traffic;
+        // Each read zeroes the counters, so a run's reading holds what passed since the run
+        // before it ended; before the batch's first run, a read that is thrown away.
+        const read = (name: string, r: RunPlan, after: pulumi.Resource[]) => traffic!.host.command(name, {
+            create: READ_SCRIPT,
+            update: READ_SCRIPT,
+            triggers: [r.run, directionOf(spec, r.from)],
+        }, { parent: this, dependsOn: [...after, traffic!.ready] });
+        if (traffic) before = [...before, read(`traffic-zero-${spec.vm}`, this.runs[0], before)];
         this.records = this.runs.map((r, i) => {
             const dst = args.addresses[r.to];
             const cmd = args.probe.command(i === 0 ? `migrate-${spec.vm}` : `migrate-${spec.vm}-${i + 1}`, {
@@ -79,7 +93,13 @@ export class Migration extends pulumi.ComponentResource {
                 triggers: [r.run, directionOf(spec, r.from)],
             }, { parent: this, dependsOn: before });
             before = [cmd];
-            return (cmd as any).stdout.apply((s: string) => ({ ...recordFromOutput(s), guest: args.guest })) as pulumi.Output<MigrationRecord>;
+            const record = (cmd as any).stdout.apply((s: string) => ({ ...recordFromOutput(s), guest: args.guest })) as pulumi.Output<MigrationRecord>;
+            if (!traffic) return record;
+            const counted = read(i === 0 ? `traffic-${spec.vm}` : `traffic-${spec.vm}-${i + 1}`, r, [cmd]);
+            before = [counted];
+            // No reading yet (a preview): the record without the split.
+            return pulumi.all([record, (counted as any).stdout as pulumi.Output<string>]).apply(([rec, out]) =>
+                (out ? { ...rec, traffic: splitFromNft(out, traffic.classes, traffic.interfaces) } : rec));
         });
         this.record = this.records[this.records.length - 1];
         this.registerOutputs({ record: this.record });

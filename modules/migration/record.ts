@@ -3,6 +3,7 @@
 // function, so that every figure can be checked on fixture files.
 
 import * as path from "node:path";
+import type { TrafficSplit } from "../traffic/model";
 
 /** What migrate.sh prints. */
 export interface RawMigration {
@@ -126,6 +127,8 @@ export interface MigrationRecord {
     udp?: UdpFigures | null;
     /** The TCP survival probe's (null where the probe host has no wanlab-probe). */
     tcp?: TcpFigures | null;
+    /** The bytes on the WAN's interfaces by class, from the end of the run before to the end of this one (absent: not counted). */
+    traffic?: TrafficSplit;
     libvirt: LibvirtJob;
     /** What the migrated guest did with its memory (the stack's workload), as the program knew it. */
     guest?: GuestWorkload;

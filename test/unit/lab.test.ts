@@ -39,6 +39,12 @@ function migrationStdout(env: Record<string, string>): string {
     });
 }
 
+/** `nft -j reset counters table netdev wanlab_traffic` on local.yaml's router: 1 MiB of migration stream each way on each interface. */
+const TRAFFIC_READING = JSON.stringify({ nftables: [{ metainfo: { version: "1.0.6", json_schema_version: 1 } },
+    ...["migration", "storage", "client", "tunnel", "other"].flatMap((c, k) => ["eth1", "eth2"].map((i) => ({
+        counter: { family: "netdev", name: `${c}_${i}`, table: "wanlab_traffic", handle: 1, packets: 10 - k, bytes: c === "migration" ? 2 * 1048576 : 1000 * (5 - k) },
+    })))] });
+
 // Mocks, project, stack and config before any component module is loaded.
 const mocksReady = pulumi.runtime.setMocks({
     newResource(args: pulumi.runtime.MockResourceArgs) {
@@ -48,6 +54,8 @@ const mocksReady = pulumi.runtime.setMocks({
         // Commands have a stdout output; the Migration parses its command's stdout as JSON.
         const state = args.type.startsWith("command:")
             ? { ...args.inputs, stdout: /-migrate-/.test(args.name) ? migrationStdout(args.inputs.environment)
+                // The traffic counters' reading, as nft prints it.
+                : /-traffic-vm1/.test(args.name) ? TRAFFIC_READING
                 // A real machine's preflight says what its KVM probe found.
                 : /-preflight$/.test(args.name) && args.type === "command:remote:Command" ? `kvm-probe: ${JSON.stringify(NO_KVM)}` : "" }
             : args.inputs;
@@ -326,7 +334,7 @@ describe("Lab for stacks/local.yaml", () => {
             "host2-port-br0-eth0", "host2-preflight", "host2-route-192-168-1-0-24", "host2-route-192-168-5-0-24",
             "host2-secret-shared", "host2-vxlan-vx1",
             "router-bridge-ovl", "router-ip-forward", "router-namespace", "router-netem-eth1", "router-netem-eth2",
-            "router-preflight", "router-vxlan-vx0",
+            "router-preflight", "router-traffic-counters", "router-traffic-vm1", "router-traffic-zero-vm1", "router-vxlan-vx0",
             "site1-wan-veth", "site2-wan-veth",
             "storage-check-client-to-host1", "storage-check-client-to-host2", "storage-check-client-to-vm",
             "storage-iscsi-shared", "storage-lan-veth", "storage-migrate-vm1", "storage-namespace", "storage-preflight",
@@ -356,8 +364,9 @@ describe("Lab for stacks/local.yaml", () => {
         // host1 also sends the host1-to-host2 pings.
         assertPreflight(built.byName("host1-preflight"), "host1", sorted(emulated, ovs, hypervisor, ["ping"]), hvKernel);
         assertPreflight(built.byName("host2-preflight"), "host2", sorted(emulated, ovs, hypervisor), hvKernel);
-        assertPreflight(built.byName("router-preflight"), "router", sorted(emulated, ["bridge", "sysctl", "tc"]),
-            ["bridge", "mntns", "netns", "veth", "vxlan"]);
+        // The router counts the traffic split with nft (netdev family).
+        assertPreflight(built.byName("router-preflight"), "router", sorted(emulated, ["bridge", "nft", "sysctl", "tc"]),
+            ["bridge", "mntns", "netns", "nft-netdev", "veth", "vxlan"]);
         // storage: the tgt target, and as the migration's probe virsh, timeout and awk (and ping).
         assertPreflight(built.byName("storage-preflight"), "storage",
             sorted(emulated, ["tgtd", "tgtadm", "truncate"], ["virsh", "timeout", "awk", "ping"]), ["mntns", "netns", "veth"]);
@@ -709,10 +718,17 @@ describe("Lab for stacks/local.yaml: migration run and direction", () => {
             ["5", "host2", "host1", "tcp://192.168.1.10"], ["6", "host1", "host2", "tcp://192.168.2.10"], ["7", "host2", "host1", "tcp://192.168.1.10"],
         ]);
         assert.deepEqual(names.map((n) => built.byName(n).inputs.triggers), [[5, "back"], [6, "forward"], [7, "back"]]);
-        // Run 6 waits for run 5, and run 7 for run 6: never two migrations of one VM at once.
-        assert.ok(built.depsOf(built.byName(names[1])).includes(names[0]));
-        assert.ok(built.depsOf(built.byName(names[2])).includes(names[1]));
+        // Run 6 waits for run 5's traffic reading, which waits for run 5, and so on: never
+        // two migrations of one VM at once. The counters are zeroed before run 5.
+        const reads = ["router-traffic-vm1", "router-traffic-vm1-2", "router-traffic-vm1-3"];
+        assert.ok(built.depsOf(built.byName(names[0])).includes("router-traffic-zero-vm1"));
+        for (let i = 0; i < 3; i++) assert.ok(built.depsOf(built.byName(reads[i])).includes(names[i]), reads[i]);
+        assert.ok(built.depsOf(built.byName(names[1])).includes(reads[0]));
+        assert.ok(built.depsOf(built.byName(names[2])).includes(reads[1]));
         assert.ok(!built.depsOf(built.byName(names[2])).includes(names[0]));
+        // Each run's record has its split.
+        const records = (await valueOf(pulumi.all((built.lab.migration as any).records) as any)) as any[];
+        assert.deepEqual(records.map((r: any) => r.traffic?.classes.migration.bytes), [4 * 1048576, 4 * 1048576, 4 * 1048576]);
         assert.deepEqual(built.lab.migration!.runs.map((r) => r.run), [5, 6, 7]);
         // No delete: it would get the run's whole stdout in its environment (E2BIG).
         assert.deepEqual(names.map((n) => typeof built.byName(n).inputs.delete), ["undefined", "undefined", "undefined"]);
@@ -748,7 +764,8 @@ describe("Lab for stacks/local.yaml: migration run and direction", () => {
         assert.equal(built.lab.migration, undefined);
         assert.equal(built.resources.filter((r) => r.type === "wanlab:migration:Migration").length, 0);
         assert.deepEqual(built.commands.filter((c) => c.name.includes("migrate")).map((c) => c.name), []);
-        assert.equal(built.commands.length, 47, "every other command of local.yaml is still there");
+        assert.equal(built.commands.length, 48, "every other command of local.yaml is still there (the traffic counters too)");
+        assert.equal(built.commands.filter((c) => c.name.includes("traffic-vm1") || c.name.includes("traffic-zero")).length, 0);
         assert.equal(built.byName("host1-vm-vm1").inputs.environment.VM, "vm1");
         assert.equal(built.byName("storage-check-client-to-vm").inputs.environment.TARGET, "10.0.0.100");
     });

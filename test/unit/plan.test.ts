@@ -186,6 +186,25 @@ describe("report", () => {
         assert.deepEqual(fillNotes([row("c", 1, {}, 300, 5000)]), [], "no workload, no note");
     });
 
+    it("the TCP probe and the traffic split per cell, the split beside seed 000 §6.4's, with its figure", async () => {
+        const split = { trafficMiB: 500, trafficMigrationMiB: 498, trafficStorageMiB: 0.5, trafficClientMiB: 1.49, trafficTunnelMiB: 0.01, trafficOtherMiB: 0 };
+        const rs = cells(plan).flatMap((c) => [1, 2].map((i) => row(c.key, i, {
+            ...(c.params as Partial<RunRow>), tcpSurvived: i === 1, tcpStallMs: 400 * i, tcpRetrans: 2 * i, ...(i === 1 ? split : {}),
+        }, 300, 5000)));
+        const r = await buildReport(plan, rs);
+        const md = markdown(plan, rs, r, []);
+        // Two runs a cell, one survived; stalls 400 and 800 ms; retransmissions 2 and 4.
+        assert.ok(md.includes("| vmMemoryMiB=256 wanProfile=campus | 2 | 1 | 600.0 | 800.0 | 3.0 |"), md);
+        // One run a cell split its traffic: 498 of 500 MiB the migration's.
+        assert.ok(md.includes("| vmMemoryMiB=256 wanProfile=campus | 1 | 500.0 | 498.000 (99.6000 %) | 0.500 (0.1000 %) | 1.490 (0.2980 %) | 0.010 (0.0020 %) | 0.000 (0.0000 %) |"), md);
+        // Beside the study's 256 MB split: 500 MiB is 524.3 MB against its 523.53 MB.
+        assert.ok(md.includes("| vmMemoryMiB=256 wanProfile=campus | 524.3 MB | 523.53 MB | 99.6000 % / 99.73 % | 0.1000 % / 0.03 % | 0.2980 % / 0.2 % | 0.0020 % / 0.0008 % |"), md);
+        assert.ok(r.figures.some((f) => f.file === "traffic-split.svg" && f.svg.includes("migration")));
+        // Without either probe, neither table.
+        const none = await buildReport(plan, rows);
+        assert.ok(!none.tables.some((t) => /TCP survival|Traffic split/.test(t.caption)));
+    });
+
     it("figures: one line per memory size plus the study's, over the profiles in order", async () => {
         const r = await buildReport(plan, rows);
         const svg = r.figures.find((f) => f.file === "downtime-vs-delay.svg")!.svg;

@@ -1,0 +1,127 @@
+// The traffic split of a migration (seed 000 §4.6, seed 001 Fig. 11): the bytes on the
+// router's site-facing interfaces (the WAN's), by class, counted on each run. Counted where
+// the router's own kernel does no extra work: on the host side of an appliance's taps, or
+// on an emulated router's interfaces (nftables byte counters, netdev family, both ways).
+// The classes are seed 000's; a study's own (GRE, mobility signalling) come first in
+// their turn.
+import type { ModuleModel } from "../../model/modules";
+import type { LabSpec } from "../../model/types";
+import { oneOf } from "../../model/config";
+import { underlayAddress } from "../migration/model";
+
+/** One class: its name, what it is, and the nft matches (any one) that put a packet in it. */
+export interface TrafficClass { name: string; description: string; matches: string[] }
+
+/** QEMU's migration stream: libvirt's default port range, unless the migration names a port. */
+const MIGRATION_PORTS = "49152-49215";
+/** iSCSI and NFS. */
+const STORAGE_PORTS = "{ 3260, 2049 }";
+/** The probes' UDP and TCP ports (tools/probe). */
+const UDP_PROBE_PORT = 9000;
+const TCP_PROBE_PORT = 9001;
+
+/**
+ * Bit offsets from the outer UDP header into a VXLAN packet's inner frame: 8 bytes of UDP
+ * and 8 of VXLAN, then Ethernet (the type at byte 28), IPv4 (the protocol at byte 39) and,
+ * for a header without options, the inner ports at bytes 50 and 52.
+ */
+const INNER = { ethertype: "@th,224,16", protocol: "@th,312,8", sport: "@th,400,16", dport: "@th,416,16" };
+
+/**
+ * The classes in the order they are tried: the first that matches counts a packet; the
+ * rest is "other". The fixed ports come first: an ephemeral port (from 32768) may fall in
+ * the migration's range, so the migration also needs both ends to be its hypervisors.
+ */
+export function trafficClasses(spec: LabSpec): TrafficClass[] {
+    const m = spec.migration;
+    const ports = m?.port ? String(m.port) : MIGRATION_PORTS;
+    const ends = m ? `{ ${[...new Set([m.from, m.to].map((h) => underlayAddress(spec, h)))].join(", ")} }` : undefined;
+    const vxlanPorts = [...new Set(spec.tunnels.filter((t) => t.type === "vxlan").map((t) => t.port ?? 4789))];
+    const vx = vxlanPorts.length ? `udp dport ${vxlanPorts.length > 1 ? `{ ${vxlanPorts.join(", ")} }` : vxlanPorts[0]}` : undefined;
+    const inner = (proto: number, port?: number) => port === undefined
+        ? [`${vx} ${INNER.ethertype} 0x0800 ${INNER.protocol} ${proto}`]
+        : [INNER.sport, INNER.dport].map((at) => `${vx} ${INNER.ethertype} 0x0800 ${INNER.protocol} ${proto} ${at} ${port}`);
+    return [
+        { name: "storage", description: "shared storage (iSCSI, NFS)", matches: [`tcp dport ${STORAGE_PORTS}`, `tcp sport ${STORAGE_PORTS}`] },
+        {
+            name: "client",
+            description: "the client's probes: ping, the UDP probe, the TCP probe (also inside the overlay)",
+            matches: [
+                "ip protocol icmp", `udp dport ${UDP_PROBE_PORT}`, `udp sport ${UDP_PROBE_PORT}`, `tcp dport ${TCP_PROBE_PORT}`, `tcp sport ${TCP_PROBE_PORT}`,
+                ...(vx ? [...inner(1), ...inner(17, UDP_PROBE_PORT), ...inner(6, TCP_PROBE_PORT)] : []),
+            ],
+        },
+        ...(ends ? [{
+            name: "migration", description: "the migration stream (QEMU, over TCP, between the hypervisors)",
+            matches: [`ip saddr ${ends} ip daddr ${ends} tcp dport ${ports}`, `ip saddr ${ends} ip daddr ${ends} tcp sport ${ports}`],
+        }] : []),
+        ...(vx ? [{ name: "tunnel", description: "the overlay's own traffic (VXLAN frames that carry no probe: ARP, the VM's announcements)", matches: [vx] }] : []),
+    ];
+}
+
+// A run's split from the counters' reading (nft's JSON): bytes and packets per class,
+// summed over the WAN's interfaces, and each class's share of the bytes.
+export interface ClassCount { bytes: number; packets: number }
+
+export interface TrafficSplit {
+    /** The router's interfaces counted; each packet through the router counts on two (as in seed 000). */
+    interfaces: string[];
+    classes: Record<string, ClassCount>;
+    /** Per interface, for a check of the two sides. */
+    byInterface: Record<string, Record<string, ClassCount>>;
+    totalBytes: number;
+    /** Each class's share of totalBytes, in %. */
+    sharePct: Record<string, number>;
+}
+
+/** The split from `nft -j reset counters table ...`, whose counters are named <class>_<interface>. */
+export function splitFromNft(json: string, classes: string[], interfaces: string[]): TrafficSplit {
+    const doc = JSON.parse(json) as { nftables?: { counter?: { name: string; bytes: number; packets: number } }[] };
+    const zero = () => ({ bytes: 0, packets: 0 });
+    const total: Record<string, ClassCount> = Object.fromEntries(classes.map((c) => [c, zero()]));
+    const byInterface = Object.fromEntries(interfaces.map((i) => [i, Object.fromEntries(classes.map((c) => [c, zero()]))]));
+    let seen = 0;
+    for (const { counter } of doc.nftables ?? []) {
+        if (!counter) continue;
+        const cls = classes.find((c) => counter.name.startsWith(`${c}_`) && interfaces.includes(counter.name.slice(c.length + 1)));
+        if (!cls) continue;
+        const ifname = counter.name.slice(cls.length + 1);
+        for (const into of [total[cls], byInterface[ifname][cls]]) {
+            into.bytes += counter.bytes;
+            into.packets += counter.packets;
+        }
+        seen++;
+    }
+    if (seen !== classes.length * interfaces.length) {
+        throw new Error(`the traffic counters' reading has ${seen} of the ${classes.length * interfaces.length} counters (${classes.join(", ")} on ${interfaces.join(", ")}): ${json.slice(0, 200)}`);
+    }
+    const totalBytes = Object.values(total).reduce((a, c) => a + c.bytes, 0);
+    const sharePct = Object.fromEntries(classes.map((c) => [c, totalBytes ? Math.round((total[c].bytes / totalBytes) * 1e6) / 1e4 : 0]));
+    return { interfaces, classes: total, byInterface, totalBytes, sharePct };
+}
+
+/** The name of the class that takes what no other does. */
+export const OTHER = "other";
+
+/** Whether this run counts its traffic: on unless wanlab:trafficSplit is off, where a WAN and a migration exist. */
+export const splitOn = (spec: LabSpec, setting: unknown) => Boolean(spec.wan && spec.migration) && setting !== "off";
+
+export const module: ModuleModel = {
+    name: "traffic",
+    // Once the WAN's interfaces exist.
+    phase: "wan",
+    capabilities: { counters: "byte counters by traffic class on the WAN's interfaces (nftables, netdev family)" },
+    features: {
+        "nft-netdev": {
+            probe: "unshare --net sh -c 'ip link add wlp0 type veth peer name wlp1 && nft add table netdev wlp && " +
+                "nft add chain netdev wlp c \"{ type filter hook egress device wlp0 priority 0; }\"'",
+            hint: "install nftables, on a kernel with nf_tables and netfilter egress hooks (5.16 or newer); or turn the split off: pulumi config set wanlab:trafficSplit off",
+        },
+    },
+    configKeys: [{
+        key: "trafficSplit",
+        description: "count each run's bytes on the WAN's interfaces by class (on, the default; off saves a command per run)",
+        parse: oneOf("trafficSplit", ["on", "off"], "a setting"),
+    }],
+    uses: (spec) => (spec.wan && spec.migration ? [{ host: spec.wan.router, capability: "counters", pointer: "/wan/router" }] : []),
+};
