@@ -42,7 +42,7 @@ export interface Figure { file: string; title: string; svg: string }
 export interface Report { tables: Table[]; figures: Figure[]; notes: string[]; topology?: Figure }
 
 const AXIS_TITLES: Record<Parameter, string> = {
-    wanProfile: "WAN delay profile", wanRateMbit: "WAN rate (Mbit/s)", vmMemoryMiB: "VM memory (MiB)", vmFillPct: "guest memory filled (%)", vmDirtyMiBps: "guest rewrite rate (MiB/s)",
+    wanProfile: "WAN delay profile", wanRateMbit: "WAN rate (Mbit/s)", vmMemoryMiB: "VM memory (MiB)", vmFillPct: "guest memory filled (%)", vmDirtyMiBps: "guest rewrite rate (MiB/s)", probeIntervalMs: "probe interval (ms)",
 };
 
 const STUDY_NAMES: Record<string, string> = {

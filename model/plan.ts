@@ -13,7 +13,7 @@ import { type SpecError, SpecValidationError } from "./types";
 /** The settings a plan can vary, and the stack configuration key each one sets. */
 export const PARAMETERS = {
     wanProfile: configKey("wanProfile"), wanRateMbit: configKey("wanRateMbit"), vmMemoryMiB: configKey("vmMemoryMiB"),
-    vmFillPct: configKey("vmFillPct"), vmDirtyMiBps: configKey("vmDirtyMiBps"),
+    vmFillPct: configKey("vmFillPct"), vmDirtyMiBps: configKey("vmDirtyMiBps"), probeIntervalMs: configKey("probeIntervalMs"),
 } as const;
 export type Parameter = keyof typeof PARAMETERS;
 export type Metric = "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs";

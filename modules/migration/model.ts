@@ -87,12 +87,19 @@ export const module: ModuleModel = {
             parse: wholeNumber("migrationRuns", 1, MAX_RUNS_PER_UP),
         },
         {
+            key: "probeIntervalMs",
+            description: "the probes' interval in ms for this run (ping and the UDP probe; 1 ms needs root on the probe host, as ping does)",
+            parse: wholeNumber("probeIntervalMs", 1, 1000, "ms"),
+        },
+        {
             key: "vmMemoryMiB",
             description: "the migrated VM's memory for this run (a new value replaces the VM)",
             parse: wholeNumber("vmMemoryMiB", 64, 65536, "MiB"),
         },
     ],
     applySettings(spec, settings) {
+        const interval = settings.probeIntervalMs as number | undefined;
+        if (spec.migration && interval !== undefined) spec.migration = { ...spec.migration, probe: { ...spec.migration.probe, intervalMs: interval } };
         const mib = settings.vmMemoryMiB as number | undefined;
         if (mib === undefined) return;
         changeMigratedVm(spec, (vm) => ({ ...vm, memoryMiB: mib }));

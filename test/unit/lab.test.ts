@@ -735,6 +735,12 @@ describe("Lab for stacks/local.yaml: migration run and direction", () => {
         assert.equal(built.commands.filter((c) => c.name.includes("migrate")).length, 3);
     });
 
+    it("wanlab:probeIntervalMs 1: ping and the UDP probe every millisecond", async () => {
+        const built = await build("local-1ms", spec(), { probeIntervalMs: 1 } as any);
+        const e = built.byName("storage-migrate-vm1").inputs.environment;
+        assert.deepEqual([e.INTERVAL_MS, e.INTERVAL_S], ["1", "0.001"]);
+    });
+
     it("wanlab:vmFillPct 50 and vmDirtyMiBps 4: the guest's command line tells it, and the migration's record carries it", async () => {
         const built = await build("local-fill", spec(), { vmFillPct: 50, vmDirtyMiBps: 4 } as any);
         // Handlebars writes "=" as the XML entity &#x3D;, which libvirt reads back as "=".
