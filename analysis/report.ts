@@ -189,7 +189,9 @@ export function splitTables(plan: Plan, all: Cell[], rows: RunRow[]): { tables: 
         const mib = Object.fromEntries(classes.map((k) => [k, rs.reduce((a, r) => a + ((r[SPLIT_COLUMNS[k]] as number | null) ?? 0), 0) / rs.length]));
         const share = Object.fromEntries(classes.map((k) => [k, (100 * mib[k]) / total]));
         measuredShare.set(c.key, { total, share, n: rs.length });
-        for (const k of classes) points.push({ cell: c.key, cls: k, mib: mib[k] });
+        // Labelled by what varies: a plan's fixed settings would only crowd the axis.
+        const label = Object.entries(c.params).filter(([p]) => plan.matrix[p as Parameter]!.length > 1).map(([, v]) => String(v)).join(", ") || c.key;
+        for (const k of classes) points.push({ cell: label, cls: k, mib: mib[k] });
         body.push([c.key, String(rs.length), num(total, 1), ...classes.map((k) => `${num(mib[k], 3)} (${num(share[k], 4)} %)`)]);
     }
     if (!body.length) return { tables: [], points };
@@ -334,7 +336,7 @@ async function splitChart(points: { cell: string; cls: string; mib: number }[]):
         data: { values: points.filter((p) => p.mib > 0) },
         mark: "bar",
         encoding: {
-            x: { field: "cell", type: "nominal", title: null, axis: { labelAngle: -30, labelLimit: 200 } },
+            x: { field: "cell", type: "nominal", title: "cell (its varied settings)", axis: { labelAngle: -30, labelLimit: 400 } },
             xOffset: { field: "cls" },
             y: { field: "mib", type: "quantitative", title: "MiB per run (mean, log scale)", scale: { type: "log" } },
             color: { field: "cls", type: "nominal", title: "class", legend: { orient: "bottom" } },
