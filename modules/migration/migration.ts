@@ -47,6 +47,8 @@ export const UDP_PORT = 9000;
 export class Migration extends pulumi.ComponentResource {
     /** Each run's record, in order; `record` is the last one's. */
     readonly records: pulumi.Output<MigrationRecord>[];
+    /** The same as soon as the run is over, before its traffic is read (a run cut after it is still a run). */
+    readonly measured: pulumi.Output<MigrationRecord>[] = [];
     readonly record: pulumi.Output<MigrationRecord>;
     readonly runs: RunPlan[];
 
@@ -94,6 +96,7 @@ export class Migration extends pulumi.ComponentResource {
             }, { parent: this, dependsOn: before });
             before = [cmd];
             const record = (cmd as any).stdout.apply((s: string) => ({ ...recordFromOutput(s), guest: args.guest })) as pulumi.Output<MigrationRecord>;
+            this.measured.push(record);
             if (!traffic) return record;
             const counted = read(i === 0 ? `traffic-${spec.vm}` : `traffic-${spec.vm}-${i + 1}`, r, [cmd]);
             before = [counted];

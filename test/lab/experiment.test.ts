@@ -156,13 +156,16 @@ describe("experiment runner: the smoke plan end to end, interrupted and resumed"
             assert.ok(r.totalMs > r.libvirtElapsedMs!, `run ${r.run}`);
             assert.ok(r.dataMiB! > 10, `run ${r.run} moved ${r.dataMiB} MiB`);
             assert.ok(r.probeSent > 100 && r.rttBeforeMs! > 0, `run ${r.run}`);
+            // The TCP probe survived, and every run (the first 10 of a cell) split its traffic.
+            assert.equal(r.tcpSurvived, true, `run ${r.run}: the guest's TCP connection`);
+            assert.ok(r.trafficMigrationMiB! > r.dataMiB!, `run ${r.run}: ${r.trafficMigrationMiB} MiB of stream on the router for ${r.dataMiB} MiB moved`);
         }
         // The CSV holds the same rows (a CSV library's quoting, read back by its parser).
         assert.deepEqual(fs.existsSync(store.failures) ? fs.readFileSync(store.failures, "utf8").trim().split("\n") : [], [], "no run failed");
         const csv = readCsv(store.csv);
         assert.equal(csv.length, 6);
         for (const [i, r] of csv.entries()) {
-            for (const k of ["cell", "run", "from", "to", "vmMemoryMiB", "probeDowntimeMs", "totalMs", "answeredAfter"] as (keyof RunRow)[]) {
+            for (const k of ["cell", "run", "from", "to", "vmMemoryMiB", "probeDowntimeMs", "totalMs", "answeredAfter", "tcpSurvived", "trafficMiB"] as (keyof RunRow)[]) {
                 assert.equal(r[k], rows[i][k], `csv row ${i} ${k}`);
             }
         }
@@ -181,7 +184,9 @@ describe("experiment runner: the smoke plan end to end, interrupted and resumed"
             assert.ok(line!.includes(`| ${s.halfWidth.toFixed(1)} | ${s.relHalfWidthPct.toFixed(2)} |`), line);
         }
         assert.match(md, /paired differences/);
-        for (const f of ["downtime-vs-vmMemoryMiB.svg", "libvirt-downtime-vs-vmMemoryMiB.svg", "total-time-vs-vmMemoryMiB.svg"]) {
+        assert.match(md, /TCP survival probe per cell/);
+        assert.match(md, /Traffic split per migration/);
+        for (const f of ["downtime-vs-vmMemoryMiB.svg", "libvirt-downtime-vs-vmMemoryMiB.svg", "total-time-vs-vmMemoryMiB.svg", "traffic-split.svg"]) {
             const svg = fs.readFileSync(path.join(results, f), "utf8");
             assert.match(svg, /^<svg [^>]*xmlns="http:\/\/www.w3.org\/2000\/svg"[\s\S]*<\/svg>$/);
             const img = rasterise(svg);
