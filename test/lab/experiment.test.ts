@@ -196,8 +196,8 @@ describe("experiment runner: the smoke plan end to end, interrupted and resumed"
             assert.ok(dark > 2000, `${f}: ${dark} dark pixels`);
         }
         const html = fs.readFileSync(path.join(results, "report.html"), "utf8");
-        // The three figures, and the drawing of the plan's lab (topology.svg).
-        assert.equal(html.match(/<svg /g)?.length, 4);
+        // The four figures (the traffic split's too), and the drawing of the plan's lab (topology.svg).
+        assert.equal(html.match(/<svg /g)?.length, 5);
         assert.ok(ink(fs.readFileSync(path.join(results, "topology.svg"), "utf8")) > 2000, "the lab's drawing");
         assert.match(html, /^<!doctype html>[\s\S]*<\/html>\n$/);
     });
