@@ -75,11 +75,10 @@ export class Migration extends pulumi.ComponentResource {
             const dst = args.addresses[r.to];
             const cmd = args.probe.command(i === 0 ? `migrate-${spec.vm}` : `migrate-${spec.vm}-${i + 1}`, {
                 create: shellScript(__dirname, "migrate.sh"),
-                // No delete: the provider hands a delete the run's stdout in its environment,
-                // which with the UDP probe's answers can pass the kernel's 128 KiB (E2BIG). The
-                // run removes RUN_DIR itself, and the next run what a killed one left.
-                // A changed option alone does not migrate again; it waits for the next run.
-                update: 'printf "%s\\n" "$PULUMI_COMMAND_STDOUT"',
+                // No delete: the run removes RUN_DIR itself, and the next run what a killed one left.
+                // A changed option alone does not migrate again; it waits for the next run. The
+                // update keeps the record: the provider hands over a large one in a file.
+                update: '[ -n "${PULUMI_COMMAND_STDOUT_FILE:-}" ] && cat "$PULUMI_COMMAND_STDOUT_FILE" || printf "%s\\n" "$PULUMI_COMMAND_STDOUT"',
                 environment: {
                     VM: spec.vm, VM_ADDR: args.vmAddress, RUN: String(r.run),
                     SRC_HOST: r.from, DST_HOST: r.to,

@@ -77,6 +77,18 @@ describe("local.Command", () => {
         assert.equal(recreated.outs.stdout, "again");
     });
 
+    it("a previous output over 64 KiB reaches update in a private file, not the environment (where exec refuses over 128 KiB)", async () => {
+        // 200 KiB of output: a migration record at 1 ms probes is larger still.
+        const created = await createLocal({ create: "head -c 204800 /dev/zero | tr '\\0' x" });
+        assert.equal(created.outs.stdout.length, 204800);
+        const news = { ...created.outs, update: 'printf "%s %s " "${PULUMI_COMMAND_STDOUT-unset}" "$(stat -c %a "$PULUMI_COMMAND_STDOUT_FILE")"; wc -c < "$PULUMI_COMMAND_STDOUT_FILE"; echo "$PULUMI_COMMAND_STDOUT_FILE" >&2' };
+        delete news.stdout;
+        delete news.stderr;
+        const updated = await provider.update!(created.id, LOCAL, created.outs, news);
+        assert.equal(updated.outs.stdout, "unset 600 204800");
+        assert.ok(!fs.existsSync(updated.outs.stderr), `${updated.outs.stderr} is removed once the command ends`);
+    });
+
     it("delete runs `delete` with PULUMI_COMMAND_STDOUT/STDERR unless addPreviousOutputInEnv is false", async () => {
         const dir = tmpDir("cmdprov-del-");
         try {

@@ -10,6 +10,7 @@
 import { spawn } from "node:child_process";
 import * as crypto from "node:crypto";
 import * as fs from "node:fs";
+import * as os from "node:os";
 import * as path from "node:path";
 // ssh2 loads only for remote commands: most labs run none, and it costs 60-80 ms of every start.
 import type { Client, ClientChannel, ConnectConfig, SFTPWrapper } from "ssh2";
@@ -565,6 +566,9 @@ export async function copyToRemote(inputs: Props): Promise<void> {
 
 type Op = "create" | "update" | "delete";
 
+/** The largest previous output a local command gets in its environment (the kernel refuses one string over 128 KiB). */
+export const PREVIOUS_OUTPUT_ENV_MAX = 64 * 1024;
+
 /** Runs one lifecycle command of a (local or remote) Command and fails on a non-zero exit. */
 async function runCommand(urn: string, op: Op, command: string, inputs: Props, previous?: Props): Promise<RunResult> {
     const type = typeOfUrn(urn);
@@ -573,9 +577,24 @@ async function runCommand(urn: string, op: Op, command: string, inputs: Props, p
     for (const [k, v] of Object.entries(plain.environment ?? {})) {
         env[k] = String(v);
     }
+    // A local command gets its environment from exec, where one string over 128 KiB fails
+    // (E2BIG): a previous output that large is handed over in a private file instead,
+    // named by PULUMI_COMMAND_STDOUT_FILE (STDERR_FILE), removed once the command ends.
+    // (A remote command's environment travels on stdin, where any size fits.)
+    const files: string[] = [];
     if (previous && plain.addPreviousOutputInEnv !== false) {
-        env.PULUMI_COMMAND_STDOUT = String(unwrap(previous.stdout) ?? "");
-        env.PULUMI_COMMAND_STDERR = String(unwrap(previous.stderr) ?? "");
+        for (const [name, value] of [["STDOUT", previous.stdout], ["STDERR", previous.stderr]] as const) {
+            const text = String(unwrap(value) ?? "");
+            if (type === REMOTE_COMMAND || Buffer.byteLength(text) <= PREVIOUS_OUTPUT_ENV_MAX) {
+                env[`PULUMI_COMMAND_${name}`] = text;
+                continue;
+            }
+            const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wanlab-command-"));
+            const file = path.join(dir, name.toLowerCase());
+            fs.writeFileSync(file, text, { mode: 0o600 });
+            files.push(dir);
+            env[`PULUMI_COMMAND_${name}_FILE`] = file;
+        }
     }
     const req: RunRequest = { command, env, stdin: typeof plain.stdin === "string" ? plain.stdin : undefined };
 
@@ -584,6 +603,8 @@ async function runCommand(urn: string, op: Op, command: string, inputs: Props, p
         result = type === REMOTE_COMMAND ? await runRemote(plain, req) : await runLocal(plain, req);
     } catch (e: any) {
         throw new Error(redact(`${op} of ${nameOfUrn(urn)} failed: ${e.message}`, secretStrings(inputs)));
+    } finally {
+        for (const dir of files) fs.rmSync(dir, { recursive: true, force: true });
     }
     result.stdout = trimOneNewline(result.stdout);
     result.stderr = trimOneNewline(result.stderr);
