@@ -58,10 +58,13 @@ const num = (x: number, d: number) => (Number.isFinite(x) ? x.toFixed(d) : "-");
 const pct = (x: number) => (Number.isFinite(x) ? `${x >= 0 ? "+" : ""}${x.toFixed(1)} %` : "-");
 
 /** The matrix parameter drawn along the x axis (the WAN profile when it varies) and the one drawn as series. */
+/** The matrix parameters with more than one value: a plan's fixed settings (its fill, say) say nothing about a cell. */
+const variedParams = (plan: Plan) => (Object.keys(plan.matrix) as Parameter[]).filter((p) => plan.matrix[p]!.length > 1);
+
 function axes(plan: Plan): { x: Parameter; series?: Parameter } {
     const all = Object.keys(plan.matrix) as Parameter[];
-    // A parameter with one value (a plan's fixed fill, say) is neither axis nor series.
-    const varied = all.filter((p) => plan.matrix[p]!.length > 1);
+    // A parameter with one value is neither axis nor series.
+    const varied = variedParams(plan);
     const params = varied.length ? varied : all;
     const x = params.includes("wanProfile") ? "wanProfile" : params[params.length - 1];
     return { x, series: params.find((p) => p !== x) };
@@ -165,9 +168,9 @@ export function tcpTable(all: Cell[], rows: RunRow[]): Table | undefined {
     const body = all.map((c) => {
         const rs = rows.filter((r) => r.cell === c.key && r.tcpSurvived !== null && r.tcpSurvived !== undefined);
         const stalls = rs.map((r) => r.tcpStallMs).filter((x): x is number => x !== null && x !== undefined);
-        const mean = (xs: number[]) => (xs.length ? xs.reduce((a, b) => a + b, 0) / xs.length : NaN);
-        return [c.key, String(rs.length), String(rs.filter((r) => r.tcpSurvived).length), num(mean(stalls), 1), num(Math.max(...stalls), 1),
-            num(mean(rs.map((r) => r.tcpRetrans ?? 0)), 1)];
+        const stall = stalls.length ? describe(stalls) : undefined;
+        const retrans = rs.length ? describe(rs.map((r) => r.tcpRetrans ?? 0)).mean : NaN;
+        return [c.key, String(rs.length), String(rs.filter((r) => r.tcpSurvived).length), num(stall?.mean ?? NaN, 1), num(stall?.max ?? NaN, 1), num(retrans, 1)];
     });
     if (body.every((r) => r[1] === "0")) return undefined;
     return {
@@ -190,7 +193,7 @@ export function splitTables(plan: Plan, all: Cell[], rows: RunRow[]): { tables: 
         const share = Object.fromEntries(classes.map((k) => [k, (100 * mib[k]) / total]));
         measuredShare.set(c.key, { total, share, n: rs.length });
         // Labelled by what varies: a plan's fixed settings would only crowd the axis.
-        const label = Object.entries(c.params).filter(([p]) => plan.matrix[p as Parameter]!.length > 1).map(([, v]) => String(v)).join(", ") || c.key;
+        const label = variedParams(plan).map((p) => String(c.params[p])).join(", ") || c.key;
         for (const k of classes) points.push({ cell: label, cls: k, mib: mib[k] });
         body.push([c.key, String(rs.length), num(total, 1), ...classes.map((k) => `${num(mib[k], 3)} (${num(share[k], 4)} %)`)]);
     }
@@ -328,8 +331,6 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
 
 /** Mean MiB per class per cell, on a log scale (the migration stream is 99 % of it). */
 async function splitChart(points: { cell: string; cls: string; mib: number }[]): Promise<string> {
-    const vega = await import("vega");
-    const vl = await import("vega-lite");
     const spec = {
         $schema: "https://vega.github.io/schema/vega-lite/v6.json",
         title: "Traffic per migration on the router's WAN interfaces, by class", background: "white",
@@ -343,6 +344,13 @@ async function splitChart(points: { cell: string; cls: string; mib: number }[]):
         },
         width: { step: 60 }, height: 300,
     };
+    return vegaSvg(spec);
+}
+
+/** A vega-lite spec drawn as SVG, without a browser. */
+async function vegaSvg(spec: object): Promise<string> {
+    const vega = await import("vega");
+    const vl = await import("vega-lite");
     const view = new vega.View(vega.parse(vl.compile(spec as any).spec), { renderer: "none" });
     const svg = await view.toSVG();
     view.finalize();
@@ -351,8 +359,6 @@ async function splitChart(points: { cell: string; cls: string; mib: number }[]):
 
 /** Mean with 95 % CI error bars per x value, one line per series; the compared studies' means dashed. */
 async function chart(plan: Plan, rows: RunRow[], m: Metric, per: Map<string, CellStats | undefined>, title: string): Promise<string> {
-    const vega = await import("vega");
-    const vl = await import("vega-lite");
     const { x, series } = axes(plan);
     const points: any[] = [];
     for (const c of cells(plan)) {
@@ -391,11 +397,7 @@ async function chart(plan: Plan, rows: RunRow[], m: Metric, per: Map<string, Cel
             { mark: { type: "errorbar", ticks: { size: 10 }, clip: true }, encoding: { y: { field: "lo", type: "quantitative", title: yTitle }, y2: { field: "hi" } } },
         ],
     };
-    const compiled = vl.compile(spec as any).spec;
-    const view = new vega.View(vega.parse(compiled), { renderer: "none" });
-    const svg = await view.toSVG();
-    view.finalize();
-    return svg;
+    return vegaSvg(spec);
 }
 
 const mdCell = (s: string) => s.replace(/\|/g, "\\|");

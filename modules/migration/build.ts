@@ -15,7 +15,6 @@ import { type Direction, type RunPlan, underlayAddress } from "./model";
 import { Migration } from "./migration";
 import { type MigrationRecord, recordFile } from "./record";
 import { fillMiB } from "../workload/model";
-import { splitOn } from "../traffic/model";
 import type { TrafficCounters } from "../traffic/build";
 import type { VmSpec } from "../libvirt/model";
 
@@ -66,7 +65,8 @@ export const stage: Stage = {
             addresses: Object.fromEntries([m.from, m.to].map((h) => [h, underlayAddress(lab.spec, h)])),
             runDir: `/var/lib/wanlab/${lab.stack}/migrate-${m.vm}`,
             guest: guestWorkload(lab.spec.vms.find((v) => v.name === m.vm)!),
-            traffic: splitOn(lab.spec, lab.settings.trafficSplit) ? lab.lookup<TrafficCounters>("traffic", "counters") : undefined,
+            // The lab's counters, if it has them, unless wanlab:trafficSplit is off.
+            traffic: lab.settings.trafficSplit === "off" ? undefined : lab.lookup<TrafficCounters>("traffic", "counters"),
             // The VM answered every check before it moves.
             dependsOn: [...lab.builtIn("links", "network", "routing", "wan"), ...lab.all<VirtualMachine>("vm"), ...lab.all<PingCheck>("check")],
         }, lab.child);

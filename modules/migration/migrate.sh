@@ -21,6 +21,8 @@ cleanup() {
 }
 trap cleanup EXIT
 now_ms() { date +%s%3N; }
+# Stop a probe that ends on SIGTERM, and wait for it (it may have ended already).
+stop() { [ -z "$1" ] || { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }; }
 # A JSON string of a file's text (quotes, backslashes and control characters escaped).
 json_text() {
   awk 'BEGIN { printf "\"" } { gsub(/\\/, "\\\\"); gsub(/"/, "\\\""); gsub(/\t/, "\\t"); gsub(/\r/, ""); printf "%s%s", (NR > 1 ? "\\n" : ""), $0 } END { printf "\"" }' "$1"
@@ -86,16 +88,9 @@ sleep 0.1
 t_end=$(now_ms)
 kill -INT "$probe_pid"; wait "$probe_pid" 2>/dev/null || true
 probe_pid=
-if [ -n "$udp_pid" ]; then
-  kill -TERM "$udp_pid" 2>/dev/null || true  # it may have ended already (no route at its start)
-  wait "$udp_pid" 2>/dev/null || true
-  udp_pid=
-fi
-if [ -n "$tcp_pid" ]; then
-  kill -TERM "$tcp_pid" 2>/dev/null || true
-  wait "$tcp_pid" 2>/dev/null || true
-  tcp_pid=
-fi
+# (The UDP probe ends by itself where it found no route at its start.)
+stop "$udp_pid"; udp_pid=
+stop "$tcp_pid"; tcp_pid=
 
 # libvirt's own figures, as its lines say them: from the destination after a migration,
 # from the source after a failed one; and ping's summary.

@@ -16,7 +16,7 @@ import type { Hypervisor } from "../libvirt/hypervisor";
 import type { TrafficCounters } from "../traffic/build";
 import { READ_SCRIPT } from "../traffic/build";
 import { splitFromNft } from "../traffic/model";
-import { batchRuns, type Direction, directionOf, type MigrationSpec, type RunPlan, TCP_PROBE_PORT } from "./model";
+import { batchRuns, type Direction, directionOf, type MigrationSpec, type RunPlan, TCP_PROBE_PORT, UDP_PROBE_PORT } from "./model";
 
 export interface MigrationArgs {
     spec: MigrationSpec;
@@ -40,9 +40,8 @@ export interface MigrationArgs {
 
 export type { MigrationRecord };
 
-/** The probes (tools/probe), as scripts/bootstrap.sh builds them, and the port the guest answers UDP on. */
+/** The probes (tools/probe), as scripts/bootstrap.sh builds them. */
 export const PROBE = path.join(CACHE_DIR, "bin", "wanlab-probe");
-export const UDP_PORT = 9000;
 
 export class Migration extends pulumi.ComponentResource {
     /** Each run's record, in order; `record` is the last one's. */
@@ -88,7 +87,7 @@ export class Migration extends pulumi.ComponentResource {
                     INTERVAL_MS: String(spec.probe.intervalMs), INTERVAL_S: (spec.probe.intervalMs / 1000).toFixed(3),
                     TIMEOUT_S: String(spec.timeoutS), RECOVER_S: "15", RUN_DIR: args.runDir,
                     // This machine's build of the probes for its emulated hosts; elsewhere, wanlab-probe on PATH if there.
-                    PROBE: args.probe.spec.transport === "emulated" ? PROBE : "", UDP_PORT: String(UDP_PORT), TCP_PORT: String(TCP_PROBE_PORT),
+                    PROBE: args.probe.spec.transport === "emulated" ? PROBE : "", UDP_PORT: String(UDP_PROBE_PORT), TCP_PORT: String(TCP_PROBE_PORT),
                 },
                 // A new run (or direction) replaces the resource: create migrates again.
                 triggers: [r.run, directionOf(spec, r.from)],

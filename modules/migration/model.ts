@@ -23,7 +23,8 @@ declare module "../../model/types" {
 
 export type Direction = "forward" | "back";
 
-/** The port of the TCP survival probe's server on the probe host (the UDP probe's is 9000). */
+/** The ports of the probes (tools/probe): the guest answers UDP on one, the probe host's TCP server listens on the other. */
+export const UDP_PROBE_PORT = 9000;
 export const TCP_PROBE_PORT = 9001;
 
 /**

@@ -6,7 +6,7 @@ import type * as pulumi from "@pulumi/pulumi";
 import type { Host } from "../../components/host/host";
 import type { Stage } from "../../components/stages";
 import { render } from "../../lib/render";
-import { OTHER, trafficClasses } from "./model";
+import { countsTraffic, OTHER, trafficClasses } from "./model";
 
 /** The nftables table's name, on the counting host. */
 export const TABLE = "wanlab_traffic";
@@ -25,7 +25,7 @@ export const READ_SCRIPT = `nft -j reset counters table netdev ${TABLE}`;
 export const stage: Stage = {
     build(lab) {
         const w = lab.spec.wan;
-        if (!w || !lab.spec.migration) return;
+        if (!w || !countsTraffic(lab.spec)) return;
         const router = lab.hosts[w.router];
         const ends = w.interfaces.map((ifname) => ({ name: ifname, ...router.counterEnd(ifname) }));
         // One host counts: an appliance's taps are all in its shell.

@@ -7,7 +7,7 @@
 import type { ModuleModel } from "../../model/modules";
 import type { LabSpec } from "../../model/types";
 import { oneOf } from "../../model/config";
-import { underlayAddress } from "../migration/model";
+import { TCP_PROBE_PORT, UDP_PROBE_PORT, underlayAddress } from "../migration/model";
 
 /** One class: its name, what it is, and the nft matches (any one) that put a packet in it. */
 export interface TrafficClass { name: string; description: string; matches: string[] }
@@ -16,9 +16,6 @@ export interface TrafficClass { name: string; description: string; matches: stri
 const MIGRATION_PORTS = "49152-49215";
 /** iSCSI and NFS. */
 const STORAGE_PORTS = "{ 3260, 2049 }";
-/** The probes' UDP and TCP ports (tools/probe). */
-const UDP_PROBE_PORT = 9000;
-const TCP_PROBE_PORT = 9001;
 
 /**
  * Bit offsets from the outer UDP header into a VXLAN packet's inner frame: 8 bytes of UDP
@@ -103,8 +100,8 @@ export function splitFromNft(json: string, classes: string[], interfaces: string
 /** The name of the class that takes what no other does. */
 export const OTHER = "other";
 
-/** Whether this run counts its traffic: on unless wanlab:trafficSplit is off, where a WAN and a migration exist. */
-export const splitOn = (spec: LabSpec, setting: unknown) => Boolean(spec.wan && spec.migration) && setting !== "off";
+/** Whether the lab has counters: a WAN whose router a migration's traffic crosses. */
+export const countsTraffic = (spec: LabSpec) => Boolean(spec.wan && spec.migration);
 
 export const module: ModuleModel = {
     name: "traffic",
@@ -123,5 +120,5 @@ export const module: ModuleModel = {
         description: "count each run's bytes on the WAN's interfaces by class (on, the default; off saves a command per run)",
         parse: oneOf("trafficSplit", ["on", "off"], "a setting"),
     }],
-    uses: (spec) => (spec.wan && spec.migration ? [{ host: spec.wan.router, capability: "counters", pointer: "/wan/router" }] : []),
+    uses: (spec) => (countsTraffic(spec) ? [{ host: spec.wan!.router, capability: "counters", pointer: "/wan/router" }] : []),
 };
