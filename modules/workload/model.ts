@@ -4,10 +4,17 @@
 // 512 MiB 85). The guest's init does the work (images/guest/init); the VM passes it the
 // figures on its kernel command line.
 import type { ModuleModel } from "../../model/modules";
-import { wholeNumber } from "../../model/config";
+import { configKey, wholeNumber } from "../../model/config";
 import { changeMigratedVm } from "../migration/model";
 
-export interface Workload { fillPct: number; dirtyMiBps: number; workingSetMiB?: number }
+/**
+ * A share of the VM's memory, or "max": all the guest can hold beside its reserve. Only
+ * "max" makes the data moved grow as the memory does (×2.0 from 256 to 512 MiB): a share
+ * leaves the bare guest's ~80 MiB of pages on top, as Xen's guests in seed 000 did not
+ * (xl sends every page).
+ */
+export type FillPct = number | "max";
+export interface Workload { fillPct: FillPct; dirtyMiBps: number; workingSetMiB?: number }
 
 declare module "../libvirt/model" {
     interface VmSpec { workload?: Workload }
@@ -21,7 +28,21 @@ declare module "../libvirt/model" {
 export const guestReserveMiB = (memoryMiB: number) => 88 + Math.ceil(memoryMiB / 10);
 
 /** The filled MiB of a VM of memoryMiB. */
-export const fillMiB = (memoryMiB: number, w?: Workload) => Math.floor((memoryMiB * (w?.fillPct ?? 0)) / 100);
+export const fillMiB = (memoryMiB: number, w?: Workload) =>
+    w?.fillPct === "max" ? memoryMiB - guestReserveMiB(memoryMiB) : Math.floor((memoryMiB * (w?.fillPct ?? 0)) / 100);
+
+/** How a fill reads in an error: "25 % of 256 MiB", or "the most 256 MiB can hold". */
+const fillWords = (memoryMiB: number, w: Workload) => (w.fillPct === "max" ? `the most ${memoryMiB} MiB can hold` : `${w.fillPct} % of ${memoryMiB} MiB`);
+
+/** wanlab:vmFillPct: "max", or a whole number of %. */
+function parseFillPct(raw: string): FillPct {
+    if (raw.trim() === "max") return "max";
+    try {
+        return wholeNumber("vmFillPct", 0, 90, "%")(raw);
+    } catch {
+        throw new Error(`${configKey("vmFillPct")} must be 'max' or a whole number of % from 0 to 90, not '${raw}'`);
+    }
+}
 
 /** Why a VM of memoryMiB cannot run this workload, in words (none: it can). */
 export function workloadProblems(memoryMiB: number, w: Workload | undefined): { field: string; reason: string }[] {
@@ -30,13 +51,13 @@ export function workloadProblems(memoryMiB: number, w: Workload | undefined): { 
     const fill = fillMiB(memoryMiB, w);
     const reserve = guestReserveMiB(memoryMiB);
     const room = memoryMiB - reserve;
-    if (fill > room) {
+    if (w.fillPct !== "max" && fill > room) {
         out.push({ field: "fillPct", reason: `${w.fillPct} % of ${memoryMiB} MiB is ${fill} MiB, which leaves the guest less than the ${reserve} MiB ` +
             `its kernel and programs need: at most ${Math.max(0, Math.floor((room * 100) / memoryMiB))} % here` });
     }
     if (w.dirtyMiBps > 0 && fill === 0) out.push({ field: "dirtyMiBps", reason: "rewrites the filled memory, but fillPct fills none: give fillPct too" });
     if (w.workingSetMiB !== undefined && w.workingSetMiB > fill) {
-        out.push({ field: "workingSetMiB", reason: `is ${w.workingSetMiB} MiB, more than the ${fill} MiB filled (${w.fillPct} % of ${memoryMiB} MiB)` });
+        out.push({ field: "workingSetMiB", reason: `is ${w.workingSetMiB} MiB, more than the ${fill} MiB filled (${fillWords(memoryMiB, w)})` });
     }
     return out;
 }
@@ -56,8 +77,8 @@ export const module: ModuleModel = {
     configKeys: [
         {
             key: "vmFillPct",
-            description: "the share of the migrated VM's memory its guest fills at boot (a new value replaces the VM)",
-            parse: wholeNumber("vmFillPct", 0, 90, "%"),
+            description: "the share of the migrated VM's memory its guest fills at boot, or 'max' for all it can hold (a new value replaces the VM)",
+            parse: parseFillPct,
         },
         {
             key: "vmDirtyMiBps",
@@ -66,7 +87,7 @@ export const module: ModuleModel = {
         },
     ],
     applySettings(spec, settings) {
-        const fill = settings.vmFillPct as number | undefined;
+        const fill = settings.vmFillPct as FillPct | undefined;
         const dirty = settings.vmDirtyMiBps as number | undefined;
         if (fill === undefined && dirty === undefined) return;
         changeMigratedVm(spec, (vm) => ({

@@ -30,6 +30,9 @@ describe("workload", () => {
     it("a fill in whole MiB, and the guest's kernel command line for it", () => {
         assert.equal(fillMiB(256, { fillPct: 50, dirtyMiBps: 0 }), 128);
         assert.equal(fillMiB(300, { fillPct: 33, dirtyMiBps: 0 }), 99);
+        // "max": all but the reserve, so that data grows as memory does (142, 372 and 833 MiB).
+        assert.deepEqual([256, 512, 1024].map((m) => fillMiB(m, { fillPct: "max", dirtyMiBps: 0 })), [142, 372, 833]);
+        assert.deepEqual(workloadArgs(512, { fillPct: "max", dirtyMiBps: 0 }), ["wanlab.fill=372"]);
         assert.deepEqual(workloadArgs(256, undefined), []);
         assert.deepEqual(workloadArgs(256, { fillPct: 0, dirtyMiBps: 0 }), []);
         assert.deepEqual(workloadArgs(512, { fillPct: 50, dirtyMiBps: 0 }), ["wanlab.fill=256"]);
@@ -53,6 +56,11 @@ describe("workload", () => {
             "/vms/0/workload/workingSetMiB: is 100 MiB, more than the 64 MiB filled (25 % of 256 MiB)",
         ]);
         assert.match(errorsOf({ fillPct: 95 }).join("\n"), /^\/vms\/0\/workload\/fillPct: 95 is too large: must be at most 90/);
+        assert.deepEqual(errorsOf({ fillPct: "max" }), []);
+        assert.deepEqual(errorsOf({ fillPct: "max", dirtyMiBps: 10, workingSetMiB: 200 }), [
+            "/vms/0/workload/workingSetMiB: is 200 MiB, more than the 142 MiB filled (the most 256 MiB can hold)",
+        ]);
+        assert.match(errorsOf({ fillPct: "most" }).join("\n"), /^\/vms\/0\/workload\/fillPct: .*max/);
         assert.match(errorsOf({ fill: 10 }).join("\n"), /^\/vms\/0\/workload: .*'fill'/);
     });
 
@@ -64,13 +72,15 @@ describe("workload", () => {
             "VM 'vm1': workload fillPct 80 % of 256 MiB is 204 MiB, which leaves the guest less than the 114 MiB its kernel and programs need: at most 55 % here",
         ]);
         assert.deepEqual(settled({ vmDirtyMiBps: "5" }), ["VM 'vm1': workload dirtyMiBps rewrites the filled memory, but fillPct fills none: give fillPct too"]);
-        assert.deepEqual(parseSettings((k) => (k === "vmFillPct" ? "91" : undefined)).errors, ["wanlab:vmFillPct must be a whole number of % from 0 to 90, not '91'"]);
+        assert.deepEqual(parseSettings((k) => (k === "vmFillPct" ? "91" : undefined)).errors, ["wanlab:vmFillPct must be 'max' or a whole number of % from 0 to 90, not '91'"]);
+        assert.deepEqual(settled({ vmFillPct: "max", vmMemoryMiB: "512" }), []);
     });
 
     it("a plan may vary the fill and the rewrite rate", () => {
         const { plan, errors } = validatePlan({ name: "p", stack: "local", matrix: { vmMemoryMiB: [256, 512], vmFillPct: [0, 50], vmDirtyMiBps: [0, 8] }, repetitions: 2 });
         assert.deepEqual(errors, []);
         assert.deepEqual(Object.keys(plan!.matrix), ["vmMemoryMiB", "vmFillPct", "vmDirtyMiBps"]);
+        assert.deepEqual(validatePlan({ name: "p", stack: "local", matrix: { vmFillPct: [50, "max"] }, repetitions: 2 }).errors, []);
         assert.match(validatePlan({ name: "p", stack: "local", matrix: { vmFillPct: [95] }, repetitions: 2 }).errors.map((e) => `${e.pointer}: ${e.reason}`).join(), /\/matrix\/vmFillPct\/0: 95 is too large/);
     });
 });
