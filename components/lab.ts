@@ -7,7 +7,7 @@ import { pushTo } from "../lib/maps";
 import * as pulumi from "@pulumi/pulumi";
 import type { LabSpec } from "../model/types";
 import { applySettings, missingSecrets, settledErrors, type Settings } from "../model/config";
-import { notBuilt, platformErrors, requirementsFor } from "../model/platforms";
+import { notBuilt, platformErrors, renderedOnly, requirementsFor } from "../model/platforms";
 import { LabContext } from "./context";
 import { stages } from "./stages";
 import { preflight } from "./host/preflight";
@@ -44,6 +44,9 @@ export class Lab extends pulumi.ComponentResource {
         }
         const unsupported = platformErrors(spec);
         if (unsupported.length) throw new pulumi.RunError(unsupported.map((e) => `${e.pointer}: ${e.reason}`).join("\n"));
+        const rendered = spec.hosts.flatMap((h, i) => (renderedOnly(h) ? [`/hosts/${i}/platform: host '${h.name}' is a Cisco IOS router: ` +
+            `the lab renders its configuration (npm run configs -- ${spec.name}) and does not push it, as no IOS here could test a push; give it platform linux to build it`] : []));
+        if (rendered.length) throw new pulumi.RunError(rendered.join("\n"));
         const config = new pulumi.Config();
         const unset = missingSecrets(spec, (key) => (config.getSecret(key) === undefined ? undefined : "set"));
         if (unset.length) throw new pulumi.RunError(`the stack's configuration lacks what the stack file needs:\n${unset.join("\n")}`);

@@ -34,6 +34,11 @@ export function isNetworkPrefix(cidr: string): boolean {
     return ipaddr.IPv4.networkAddressFromCIDR(cidr).toString() === p.addr.toString();
 }
 
+/** The subnet an interface address is on (10.1.1.0/24 for 10.1.1.1/24). */
+export function subnetOf(ifaddr: string): string {
+    return `${ipaddr.IPv4.networkAddressFromCIDR(ifaddr).toString()}/${ifaddr.split("/")[1]}`;
+}
+
 /** The network or broadcast address of a /0–/30 prefix cannot be given to an interface. */
 export function isReservedInPrefix(ip: string, cidr: string): boolean {
     const p = parsePrefix(cidr);

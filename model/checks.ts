@@ -15,6 +15,11 @@ export function coreErrors(spec: LabSpec, ctx: CheckContext) {
         if (h.site !== undefined && !sites.has(h.site)) ctx.err(`/hosts/${i}/site`, `unknown site '${h.site}'`);
         if (h.appliance && h.transport !== "emulated") ctx.err(`/hosts/${i}/appliance`, "an appliance runs on this machine: give the host transport 'emulated'");
         if (h.appliance && h.roles.includes("hypervisor")) ctx.err(`/hosts/${i}/appliance`, "a hypervisor cannot run as an appliance (a router or a service can)");
+        if (h.platform === "ios") {
+            if (h.appliance) ctx.err(`/hosts/${i}/appliance`, "an IOS router is not an appliance: the lab renders its configuration and does not boot it");
+            const other = h.roles.filter((r) => r !== "router");
+            if (other.length) ctx.err(`/hosts/${i}/roles`, `an IOS router can only be a router, not ${other.join(", ")}`);
+        }
     });
 
     // Links: ends on known hosts, each host once, addresses inside the subnet.

@@ -7,11 +7,14 @@
 import { hostPart, parseAddress, parsePrefix } from "./address";
 
 interface Iface { ip: string; net: number; bits: number; seg: string; cidr: string }
-interface Route { to: string; net: number; bits: number; via: string }
+interface Route { to: string; net: number; bits: number; via: string; distance: number }
 interface Node { ifaces: Iface[]; routes: Route[]; forwards: boolean }
 
 /** A path's outcome: where it went and its MTU, or, in words, where it stops. */
-export type PathResult = { ok: true; hops: string[]; mtu: number; source: string } | { ok: false; reason: string };
+export type PathResult = { ok: true; hops: string[]; mtu: number; source: string; segments: string[] } | { ok: false; reason: string };
+
+/** Administrative distances, as IOS and FRR rank a route to the same prefix. */
+export const DISTANCE = { static: 1, rip: 120 } as const;
 
 const MAX_HOPS = 32;
 const bytes = (a: { toByteArray(): number[] }) => a.toByteArray().reduce((x, b) => x * 256 + b, 0);
@@ -51,9 +54,24 @@ export class Network {
         this.owners = undefined;
     }
 
-    route(node: string, to: string, via: string) {
+    route(node: string, to: string, via: string, distance: number = DISTANCE.static) {
         const p = parsePrefix(to);
-        this.node(node).routes.push({ to, net: netOf(bytes(p.addr), p.bits), bits: p.bits, via });
+        this.node(node).routes.push({ to, net: netOf(bytes(p.addr), p.bits), bits: p.bits, via, distance });
+    }
+
+    /** The prefixes a node has a route to (for protocols that add theirs where none is). */
+    routedPrefixes(node: string): string[] {
+        return this.nodes.get(node)?.routes.map((r) => r.to) ?? [];
+    }
+
+    /** A node's interfaces: address (a.b.c.d/n) and the segment it is on. */
+    interfacesOf(node: string): { cidr: string; segment: string }[] {
+        return this.nodes.get(node)?.ifaces.map((i) => ({ cidr: i.cidr, segment: i.seg })) ?? [];
+    }
+
+    /** Whether two segments are one L2 domain. */
+    sameSegment(a: string, b: string): boolean {
+        return this.root(a) === this.root(b);
     }
 
     forwarding(node: string, on: boolean) {
@@ -91,13 +109,14 @@ export class Network {
     path(from: string, ip: string): PathResult {
         const dst = u32(ip);
         const hops = [from];
+        const segments: string[] = [];
         let cur = from;
         let mtu = Infinity;
         let source: string | undefined;
         for (let n = 0; n < MAX_HOPS; n++) {
             const node = this.nodes.get(cur);
             if (!node) return { ok: false, reason: `${cur} has no address` };
-            if (node.ifaces.some((i) => i.ip === ip)) return { ok: true, hops, mtu: mtu === Infinity ? 65535 : mtu, source: source ?? ip };
+            if (node.ifaces.some((i) => i.ip === ip)) return { ok: true, hops, mtu: mtu === Infinity ? 65535 : mtu, source: source ?? ip, segments };
             if (n > 0 && !node.forwards) return { ok: false, reason: `${cur} would have to forward it and does not forward IPv4 (give it the role router, or forwarding: true)` };
             let out = this.connected(node, dst);
             let next = ip;
@@ -109,6 +128,7 @@ export class Network {
                 next = r.via;
             }
             source ??= out.ip;
+            segments.push(out.seg);
             mtu = Math.min(mtu, this.mtu(out.seg));
             const owner = this.owner(out.seg, next);
             if (!owner) {
@@ -131,7 +151,10 @@ export class Network {
 
     private bestRoute(node: Node, dst: number): Route | undefined {
         let best: Route | undefined;
-        for (const r of node.routes) if (netOf(dst, r.bits) === r.net && (!best || r.bits > best.bits)) best = r;
+        for (const r of node.routes) {
+            if (netOf(dst, r.bits) !== r.net) continue;
+            if (!best || r.bits > best.bits || (r.bits === best.bits && r.distance < best.distance)) best = r;
+        }
         return best;
     }
 

@@ -63,8 +63,12 @@ export function platforms(): Map<string, PlatformCapabilities> {
 
 /** The platform a host runs on. */
 export function platformOf(host: HostSpec): string {
+    if (host.platform === "ios") return "ios";
     return host.appliance ? "appliance" : host.transport;
 }
+
+/** Hosts whose configuration is rendered, not built (platform ios: no IOS here to push to). */
+export const renderedOnly = (host: HostSpec) => capabilitiesOf(host).host.build === false;
 
 export function capabilitiesOf(host: HostSpec): PlatformCapabilities {
     const p = platforms().get(platformOf(host));

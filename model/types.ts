@@ -18,6 +18,8 @@ export interface HostSpec {
     roles: Role[];
     ssh?: SshSpec;
     appliance?: { image: "router"; memoryMiB: number; key: SecretRef };
+    /** The device's OS: linux (built), or ios (rendered by `npm run configs`, never pushed). */
+    platform?: "linux" | "ios";
 }
 
 export interface LinkEnd { host: string; interface: string; address?: string }

@@ -6,10 +6,11 @@ import { HostRouting } from "./routing";
 export const stage: Stage = {
     build(lab) {
         for (const h of lab.spec.hosts) {
-            const routes = h.routes ?? [];
-            if (!routes.length && !forwards(h)) continue;
+            // A RIP router's static routes are FRR's (staticd), so that RIP can redistribute them.
+            const routes = h.rip ? [] : h.routes ?? [];
+            if (!routes.length && !forwards(h) && !h.loopback) continue;
             const routing = new HostRouting(h.name, {
-                host: lab.hosts[h.name], forwarding: forwards(h), routes, underlay: lab.underlay(h.name),
+                host: lab.hosts[h.name], forwarding: forwards(h), routes, loopback: h.loopback, underlay: lab.underlay(h.name),
             }, lab.child);
             lab.add("routing", routing);
         }

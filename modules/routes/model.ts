@@ -11,8 +11,12 @@ declare module "../../model/types" {
     interface HostSpec {
         routes?: RouteSpec[];
         forwarding?: boolean;
+        loopback?: string;
     }
 }
+
+/** The segment a host's loopback address is on: its own. */
+export const loopbackSegment = (host: string) => `loopback:${host}`;
 
 /** Whether the host forwards IPv4: as the stack file says, else when it is a router. */
 export function forwards(h: HostSpec): boolean {
@@ -30,6 +34,13 @@ export const module: ModuleModel = {
     check(spec, ctx) {
         spec.hosts.forEach((h, i) => {
             ctx.net.forwarding(hostNode(h.name), forwards(h));
+            if (h.loopback) {
+                if (!h.loopback.endsWith("/32")) ctx.err(`/hosts/${i}/loopback`, `${h.loopback} is not a single address: a loopback address is a /32`);
+                else {
+                    ctx.claimAddress(h.loopback, `/hosts/${i}/loopback`);
+                    ctx.attach(h.name, h.loopback, loopbackSegment(h.name));
+                }
+            }
             const seenTo = new Set<string>();
             (h.routes ?? []).forEach((r, k) => {
                 const at = `/hosts/${i}/routes/${k}`;
@@ -42,7 +53,7 @@ export const module: ModuleModel = {
         });
     },
     uses: (spec) => spec.hosts.flatMap((h, i) => [
-        ...(h.routes?.length ? [{ host: h.name, capability: "routes", pointer: `/hosts/${i}/routes` }] : []),
+        ...(h.routes?.length || h.loopback ? [{ host: h.name, capability: "routes", pointer: `/hosts/${i}/${h.routes?.length ? "routes" : "loopback"}` }] : []),
         ...(forwards(h) ? [{ host: h.name, capability: "forwarding", pointer: `/hosts/${i}` }] : []),
     ]),
 };

@@ -9,6 +9,8 @@ export interface HostRoutingArgs {
     host: Host;
     forwarding: boolean;
     routes: RouteSpec[];
+    /** An address on lo (a /32), or none. */
+    loopback?: string;
     /** What gives the host its addresses: a route's next hop must be reachable first. */
     underlay: pulumi.Resource[];
 }
@@ -25,6 +27,13 @@ export class HostRouting extends pulumi.ComponentResource {
                 // PULUMI_COMMAND_STDOUT holds the value read before create changed it.
                 delete: 'sysctl -qw net.ipv4.ip_forward="${PULUMI_COMMAND_STDOUT:-0}"',
             }, moved);
+        }
+        if (args.loopback) {
+            host.command("loopback", {
+                create: 'ip link set lo up && ip addr replace "$ADDR" dev lo',
+                delete: 'ip addr del "$ADDR" dev lo 2>/dev/null || true',
+                environment: { ADDR: args.loopback },
+            }, { parent: this });
         }
         for (const r of args.routes) {
             host.command(`route-${r.to.replace(/[./]/g, "-")}`, {

@@ -133,7 +133,7 @@ describe("shipped stacks", () => {
 
 describe("schema errors", () => {
     it("unknown property", () => {
-        assertErrors("unknown-property.yaml", ["/hosts/0: unknown property 'colour' (allowed: name, site, description, transport, roles, ssh, appliance, routes, forwarding, accel)"]);
+        assertErrors("unknown-property.yaml", ["/hosts/0: unknown property 'colour' (allowed: name, site, description, transport, roles, ssh, platform, appliance, routes, forwarding, loopback, rip, accel)"]);
     });
 
     it("missing required property", () => {

@@ -115,6 +115,7 @@ const STACKS: Record<string, string> = {
     small: "stacks/small.yaml",
     local: "stacks/local.yaml",
     "local-wan": "stacks/local-wan.yaml",
+    "local-gre": "stacks/local-gre.yaml",
     "ssh-lan": "test/golden/specs/ssh-lan.yaml",
     "ssh-vm": "test/golden/specs/ssh-vm.yaml",
 };
@@ -127,6 +128,24 @@ describe("golden files: the commands each stack registers", () => {
             if (process.env.UPDATE_GOLDEN) fs.writeFileSync(golden, got);
             assert.ok(fs.existsSync(golden), `no ${golden}: run with UPDATE_GOLDEN=1 and review it`);
             assert.equal(got, fs.readFileSync(golden, "utf8"), `${name}: the registered commands differ from ${golden}`);
+        });
+    }
+});
+
+// Each routing device's rendered configuration (npm run configs), one file each under
+// test/golden/configs/<stack>/<host>/.
+const CONFIG_STACKS: Record<string, string> = { "local-gre": "stacks/local-gre.yaml", "ios-pe": "test/golden/specs/ios-pe.yaml" };
+
+describe("golden files: the routers' configurations", () => {
+    for (const [name, file] of Object.entries(CONFIG_STACKS)) {
+        it(`${file} renders test/golden/configs/${name}/`, async () => {
+            const { deviceConfigs } = await import("../../modules/rip/configs");
+            for (const c of deviceConfigs(loadSpec(path.join(ROOT, file)))) {
+                const golden = path.join(GOLDEN, "configs", name, c.file);
+                if (process.env.UPDATE_GOLDEN) { fs.mkdirSync(path.dirname(golden), { recursive: true }); fs.writeFileSync(golden, c.text); }
+                assert.ok(fs.existsSync(golden), `no ${golden}: run with UPDATE_GOLDEN=1 and review it`);
+                assert.equal(c.text, fs.readFileSync(golden, "utf8"), `${name}: ${c.file} differs from ${golden}`);
+            }
         });
     }
 });

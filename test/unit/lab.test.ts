@@ -943,8 +943,8 @@ describe("Lab with ssh hypervisors and storage without CHAP", () => {
 });
 
 describe("sections that validate but are not built yet", () => {
-    // A GRE tunnel and an LIO target: valid in the schema, no component for them yet.
-    const doc = (tunnelType: "gre" | "vxlan", implementation: "lio" | "tgt") => ({
+    // An LIO target: valid in the schema, no component for it yet.
+    const doc = (implementation: "lio" | "tgt") => ({
         name: "unbuilt",
         hosts: [{ name: "h1", transport: "emulated", roles: ["storage"] }, { name: "h2", transport: "emulated" }],
         links: [{ name: "wan", subnet: "10.10.0.0/30", ends: [
@@ -952,43 +952,44 @@ describe("sections that validate but are not built yet", () => {
             { host: "h2", interface: "eth0", address: "10.10.0.2/30" },
         ] }],
         bridges: [{ name: "br1", host: "h1" }, { name: "br1", host: "h2" }],
-        tunnels: [{ name: "t1", type: tunnelType, ...(tunnelType === "vxlan" ? { vni: 7 } : {}), endpoints: [
+        tunnels: [{ name: "t1", type: "vxlan", vni: 7, endpoints: [
             { host: "h1", interface: "t0", bridge: "br1", remotes: ["10.10.0.2"] },
             { host: "h2", interface: "t0", bridge: "br1", remotes: ["10.10.0.1"] },
         ] }],
         storage: [{ name: "disk", host: "h1", type: "iscsi", implementation, portal: "10.10.0.1", iqn: "iqn.2015-02.com.example:disk", sizeMiB: 16 }],
     });
-    const spec = (tunnelType: "gre" | "vxlan", implementation: "lio" | "tgt") => {
-        const { spec, errors } = validateDocument(doc(tunnelType, implementation));
+    const spec = (implementation: "lio" | "tgt") => {
+        const { spec, errors } = validateDocument(doc(implementation));
         assert.deepEqual(errors, []);
         return spec!;
     };
 
-    it("unbuiltSections names non-vxlan tunnels and non-tgt storage, nothing else", () => {
-        assert.deepEqual(notBuilt(spec("gre", "lio")), ["/tunnels/0/type", "/storage/0/implementation"]);
-        assert.deepEqual(notBuilt(spec("gre", "tgt")), ["/tunnels/0/type"]);
-        assert.deepEqual(notBuilt(spec("vxlan", "lio")), ["/storage/0/implementation"]);
-        assert.deepEqual(notBuilt(spec("vxlan", "tgt")), []);
+    it("unbuiltSections names non-tgt storage, nothing else", () => {
+        assert.deepEqual(notBuilt(spec("lio")), ["/storage/0/implementation"]);
+        assert.deepEqual(notBuilt(spec("tgt")), []);
         assert.deepEqual(notBuilt(loadSpec(path.join(ROOT, "stacks", "local.yaml"))), []);
     });
 
     it("such a spec makes the Lab throw a RunError naming those parts, before any command", async () => {
         const start = registered.length;
-        assert.throws(() => new labModule.Lab("unbuilt", { spec: spec("gre", "lio"), stack: STACK }), (err: unknown) => {
+        assert.throws(() => new labModule.Lab("unbuilt", { spec: spec("lio"), stack: STACK }), (err: unknown) => {
             assert.ok(pulumi.RunError.isInstance(err), `not a RunError: ${err}`);
-            assert.equal((err as Error).message,
-                "these parts of the stack file are valid but not built by this version yet: /tunnels/0/type, /storage/0/implementation");
+            assert.equal((err as Error).message, "these parts of the stack file are valid but not built by this version yet: /storage/0/implementation");
             return true;
         });
-        assert.throws(() => new labModule.Lab("unbuilt-lio", { spec: spec("vxlan", "lio"), stack: STACK }),
-            { message: "these parts of the stack file are valid but not built by this version yet: /storage/0/implementation" });
+        // An IOS router is rendered, never pushed: the Lab refuses it the same way.
+        const ios = loadSpec(path.join(ROOT, "test", "golden", "specs", "ios-pe.yaml"));
+        assert.throws(() => new labModule.Lab("ios", { spec: ios, stack: STACK }), {
+            message: "/hosts/0/platform: host 'pe1' is a Cisco IOS router: the lab renders its configuration (npm run configs -- ios-pe) and does not push it, as no IOS here could test a push; give it platform linux to build it\n" +
+                "/hosts/1/platform: host 'pe2' is a Cisco IOS router: the lab renders its configuration (npm run configs -- ios-pe) and does not push it, as no IOS here could test a push; give it platform linux to build it",
+        });
         await settle();
         const after = registered.slice(start);
         assert.deepEqual(after.map((r) => r.type), [], "nothing, not even the Lab, was registered");
     });
 
     it("the same spec with a vxlan tunnel and tgt storage builds both", async () => {
-        const built = await build("built", spec("vxlan", "tgt"));
+        const built = await build("built", spec("tgt"));
         assert.deepEqual(built.commands.filter((c) => /-vxlan-|-iscsi-/.test(c.name)).map((c) => c.name).sort(),
             ["h1-iscsi-disk", "h1-vxlan-t0", "h2-vxlan-t0"]);
         assert.deepEqual([built.byName("h1-vxlan-t0").inputs.environment.REMOTE, built.byName("h1-vxlan-t0").inputs.environment.VNI], ["10.10.0.2", "7"]);
