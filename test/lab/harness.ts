@@ -1,6 +1,9 @@
 // Helpers for the real-engine tests: shell commands, and what a lab left behind.
 import { spawn, spawnSync, SpawnSyncOptions } from "node:child_process";
 export { Engine, ROOT, stackConfigFile } from "../../runner/engine";
+import { Engine, ROOT } from "../../runner/engine";
+import { forwardPort } from "../../components/host/appliance";
+import * as path from "node:path";
 import * as fs from "node:fs";
 import * as os from "node:os";
 
@@ -27,7 +30,7 @@ export function tmpEntries(): Set<string> {
     return new Set(fs.readdirSync(os.tmpdir()).filter((n) => !n.startsWith("tsx-") && !n.startsWith("wanlab-test-")));
 }
 
-const DAEMONS = /^(qemu-system|libvirtd|tgtd|ovs-vswitchd|ovsdb-server|sshd|socat)/;
+const DAEMONS = /^(qemu-system|libvirtd|tgtd|ovs-vswitchd|ovsdb-server|sshd|socat|zebra|ripd|staticd)/;
 
 /** PIDs of lab daemons now running (zombies excluded), to compare before and after a lab. */
 export function daemonPids(): Set<string> {
@@ -54,4 +57,23 @@ export function sampleArguments(secretFile: string): { stop(): string[] } {
             return [...new Set(seen)];
         },
     };
+}
+
+/**
+ * A shipped stack file's lab for a test: the file copied into work (the test may change
+ * it), its stack, a CHAP password and a fresh appliance key (work/id) as secrets.
+ */
+export function initLabStack(engine: Engine, stack: string, stackFile: string, work: string, chap: string) {
+    const spec = path.join(work, path.basename(stackFile));
+    fs.copyFileSync(path.join(ROOT, stackFile), spec);
+    engine.initStack(stack, spec);
+    engine.ok(["config", "set", "--secret", "--stack", stack, "chapPassword", "--", chap]);
+    if (sh(`ssh-keygen -q -t ed25519 -N '' -f ${work}/id`).code !== 0) throw new Error("ssh-keygen failed");
+    engine.ok(["config", "set", "--secret", "--stack", stack, "applianceKey", "--", fs.readFileSync(`${work}/id`, "utf8")]);
+}
+
+/** A command on an appliance of the stack, over its forwarded SSH port, with the test's key. */
+export function onAppliance(stack: string, host: string, keyFile: string, cmd: string): { code: number; out: string } {
+    return sh(`ssh -q -i ${keyFile} -p ${forwardPort(stack, host)} -o BatchMode=yes -o StrictHostKeyChecking=no ` +
+        `-o UserKnownHostsFile=/dev/null root@127.0.0.1 ${JSON.stringify(cmd)}`);
 }

@@ -10,7 +10,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { daemonPids, Engine, residue, ROOT, sh } from "./harness";
+import { daemonPids, Engine, initLabStack, residue, ROOT } from "./harness";
 import type { MigrationRecord } from "../../modules/migration/record";
 
 const STACK = "t-lwan";
@@ -31,14 +31,7 @@ describe("local-wan: migrations across the router appliance's NetEm", () => {
         return m;
     };
 
-    before(() => {
-        const spec = path.join(work, "local-wan.yaml");
-        fs.copyFileSync(path.join(ROOT, "stacks", "local-wan.yaml"), spec);
-        engine.initStack(STACK, spec);
-        engine.ok(["config", "set", "--secret", "--stack", STACK, "chapPassword", "--", "lwan-chap-7"]);
-        assert.equal(sh(`ssh-keygen -q -t ed25519 -N '' -f ${work}/id`).code, 0);
-        engine.ok(["config", "set", "--secret", "--stack", STACK, "applianceKey", "--", fs.readFileSync(`${work}/id`, "utf8")]);
-    });
+    before(() => initLabStack(engine, STACK, "stacks/local-wan.yaml", work, "lwan-chap-7"));
     after(() => {
         engine.cleanup();
         fs.rmSync(work, { recursive: true, force: true });
