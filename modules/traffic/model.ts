@@ -25,6 +25,17 @@ const STORAGE_PORTS = "{ 3260, 2049 }";
 const INNER = { ethertype: "@th,224,16", protocol: "@th,312,8", sport: "@th,400,16", dport: "@th,416,16" };
 
 /**
+ * Bit offsets from the outer IPv4 header into a GRE packet's inner IPv4 packet (seed 000
+ * scenario 2): 20 bytes of outer header and GRE's 4 (8 with a key), then the inner
+ * protocol at byte 9, addresses at 12 and 16, and, without options, the ports at 20 and 22.
+ */
+function greInner(key: boolean) {
+    const at = (byte: number, bits: number) => `@nh,${(20 + (key ? 8 : 4) + byte) * 8},${bits}`;
+    return { protocol: at(9, 8), saddr: at(12, 32), daddr: at(16, 32), sport: at(20, 16), dport: at(22, 16) };
+}
+const hex32 = (ip: string) => `0x${ip.split(".").map((o) => Number(o).toString(16).padStart(2, "0")).join("")}`;
+
+/**
  * The classes in the order they are tried: the first that matches counts a packet; the
  * rest is "other". The fixed ports come first: an ephemeral port (from 32768) may fall in
  * the migration's range, so the migration also needs both ends to be its hypervisors.
@@ -38,6 +49,15 @@ export function trafficClasses(spec: LabSpec): TrafficClass[] {
     const inner = (proto: number, port?: number) => port === undefined
         ? [`${vx} ${INNER.ethertype} 0x0800 ${INNER.protocol} ${proto}`]
         : [INNER.sport, INNER.dport].map((at) => `${vx} ${INNER.ethertype} 0x0800 ${INNER.protocol} ${proto} ${at} ${port}`);
+    // GRE between the PEs carries the hosts' traffic across the router: look inside it.
+    const gres = spec.tunnels.filter((t) => t.type === "gre") as unknown as { key?: number }[];
+    const gre = (match: (g: ReturnType<typeof greInner>) => string[]) => gres.length ? [...new Set(gres.map((t) => t.key !== undefined))]
+        .flatMap((key) => match(greInner(key)).map((x) => `ip protocol gre ${key ? "@nh,160,16 & 0x2000 == 0x2000 " : "@nh,160,16 & 0x2000 == 0 "}${x}`)) : [];
+    const greClient = gre((g) => [`${g.protocol} 1`, ...[g.sport, g.dport].flatMap((p) => [`${g.protocol} 17 ${p} ${UDP_PROBE_PORT}`, `${g.protocol} 6 ${p} ${TCP_PROBE_PORT}`])]);
+    const hexEnds = m ? [...new Set([m.from, m.to].map((h) => hex32(underlayAddress(spec, h))))] : [];
+    const [lo, hi] = ports.split("-").map(Number);
+    const greMigration = ends ? gre((g) => [g.sport, g.dport].flatMap((p) => hexEnds.flatMap((a) => hexEnds.filter((b) => b !== a)
+        .map((b) => `${g.protocol} 6 ${g.saddr} ${a} ${g.daddr} ${b} ${p} ${hi ? `${lo}-${hi}` : lo}`)))) : [];
     return [
         { name: "storage", description: "shared storage (iSCSI, NFS)", matches: [`tcp dport ${STORAGE_PORTS}`, `tcp sport ${STORAGE_PORTS}`] },
         {
@@ -46,13 +66,17 @@ export function trafficClasses(spec: LabSpec): TrafficClass[] {
             matches: [
                 "ip protocol icmp", `udp dport ${UDP_PROBE_PORT}`, `udp sport ${UDP_PROBE_PORT}`, `tcp dport ${TCP_PROBE_PORT}`, `tcp sport ${TCP_PROBE_PORT}`,
                 ...(vx ? [...inner(1), ...inner(17, UDP_PROBE_PORT), ...inner(6, TCP_PROBE_PORT)] : []),
+                ...greClient,
             ],
         },
         ...(ends ? [{
-            name: "migration", description: "the migration stream (QEMU, over TCP, between the hypervisors)",
-            matches: [`ip saddr ${ends} ip daddr ${ends} tcp dport ${ports}`, `ip saddr ${ends} ip daddr ${ends} tcp sport ${ports}`],
+            name: "migration", description: "the migration stream (QEMU, over TCP, between the hypervisors; also inside GRE)",
+            matches: [`ip saddr ${ends} ip daddr ${ends} tcp dport ${ports}`, `ip saddr ${ends} ip daddr ${ends} tcp sport ${ports}`, ...greMigration],
         }] : []),
-        ...(vx ? [{ name: "tunnel", description: "the overlay's own traffic (VXLAN frames that carry no probe: ARP, the VM's announcements)", matches: [vx] }] : []),
+        ...(vx || gres.length ? [{
+            name: "tunnel", description: "the tunnels' own traffic (VXLAN frames and GRE packets that carry no probe and no migration: ARP, RIP, the VM's announcements)",
+            matches: [...(vx ? [vx] : []), ...(gres.length ? ["ip protocol gre"] : [])],
+        }] : []),
     ];
 }
 

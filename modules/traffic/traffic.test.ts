@@ -37,6 +37,27 @@ describe("the traffic split's classes", () => {
     });
 });
 
+describe("the classes inside GRE (seed 000 scenario 2, stacks/local-gre.yaml)", () => {
+    const classes = trafficClasses(loadSpec(path.join(ROOT, "stacks", "local-gre.yaml")));
+
+    it("the migration stream between the hypervisors inside Tunnel1, the probes too, and GRE that carries neither is the tunnel's", () => {
+        const m = classes.find((c) => c.name === "migration")!;
+        // Inner IPv4 after 20 bytes of outer header and GRE's 4 (no key): 192.168.1.10 is 0xc0a8010a.
+        assert.ok(m.matches.includes("ip protocol gre @nh,160,16 & 0x2000 == 0 @nh,264,8 6 @nh,288,32 0xc0a8010a @nh,320,32 0xc0a8020a @nh,368,16 49152-49215"), m.matches.join("\n"));
+        assert.equal(m.matches.length, 6);
+        const client = classes.find((c) => c.name === "client")!;
+        assert.ok(client.matches.includes("ip protocol gre @nh,160,16 & 0x2000 == 0 @nh,264,8 1"), "ping inside GRE");
+        assert.deepEqual(classes.find((c) => c.name === "tunnel")!.matches, ["udp dport 4789", "ip protocol gre"]);
+    });
+
+    it("a keyed tunnel moves the inner packet 4 bytes on", () => {
+        const spec = loadSpec(path.join(ROOT, "stacks", "local-gre.yaml"));
+        (spec.tunnels[0] as any).key = 7;
+        const client = trafficClasses(spec).find((c) => c.name === "client")!;
+        assert.ok(client.matches.includes("ip protocol gre @nh,160,16 & 0x2000 == 0x2000 @nh,296,8 1"), client.matches.join("\n"));
+    });
+});
+
 describe("a run's split from nft's reading", () => {
     const names = ["storage", "client", "migration", "tunnel", OTHER];
     const reading = (bytes: (cls: string, ifname: string) => number, skip?: string) => JSON.stringify({ nftables: [

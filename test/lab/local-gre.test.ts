@@ -51,6 +51,12 @@ describe("local-gre: migrations across GRE Tunnel1 between two PE appliances", (
         const sent = tunnelBytes("pe1");
         assert.ok(sent >= m.libvirt.dataProcessedBytes!, `Tunnel1 on pe1 sent ${sent} B for ${m.libvirt.dataProcessedBytes} B migrated`);
         assert.deepEqual([m.tcp?.survived, m.tcp?.breaks], [true, 0], JSON.stringify(m.tcp));
+        // On the router's PE-facing taps the stream is inside GRE, and the split looks inside.
+        const s = m.traffic!;
+        t.diagnostic(`split: ${JSON.stringify(s.sharePct)}`);
+        const ratio = s.classes.migration.bytes / (2 * m.libvirt.dataProcessedBytes!);
+        assert.ok(ratio >= 1 && ratio <= 1.5, `stream ${s.classes.migration.bytes} B against 2 x ${m.libvirt.dataProcessedBytes} B: ${ratio.toFixed(3)}`);
+        assert.ok(s.classes.tunnel.bytes > 0, "RIP and the overlay's own frames");
     });
 
     test("full-size frames cross the tunnel: a DF ping of 1476 bytes from host1 to host2 passes, 1477 is refused", () => {
