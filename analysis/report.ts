@@ -8,7 +8,7 @@ import * as path from "node:path";
 import type { Cell, Plan, Parameter } from "../model/plan";
 import { cells } from "../model/plan";
 import { type MeasuredKey, measured, type RunRow, SPLIT_COLUMNS } from "./results";
-import { CellStats, describe, pairedDifference } from "./stats";
+import { CellStats, describe, pairedDifference, welchDifference } from "./stats";
 import { PROFILE_ORDER, STUDY_SPLITS, STUDY_TABLES, StudyTable } from "./studies";
 import { loadSpec } from "../model/validate";
 import { labGraph, toSvg } from "../model/graph";
@@ -41,8 +41,8 @@ export interface Figure { file: string; title: string; svg: string }
 /** topology: the lab the plan ran on, drawn from its stack file (model/graph.ts). */
 export interface Report { tables: Table[]; figures: Figure[]; notes: string[]; topology?: Figure }
 
-const AXIS_TITLES: Record<Parameter, string> = {
-    wanProfile: "WAN delay profile", wanRateMbit: "WAN rate (Mbit/s)", vmMemoryMiB: "VM memory (MiB)", vmFillPct: "guest memory filled (%)", vmDirtyMiBps: "guest rewrite rate (MiB/s)", probeIntervalMs: "probe interval (ms)",
+const AXIS_TITLES: Record<Parameter | "stack", string> = {
+    stack: "approach (stack)", wanProfile: "WAN delay profile", wanRateMbit: "WAN rate (Mbit/s)", vmMemoryMiB: "VM memory (MiB)", vmFillPct: "guest memory filled (%)", vmDirtyMiBps: "guest rewrite rate (MiB/s)", probeIntervalMs: "probe interval (ms)",
 };
 
 const STUDY_NAMES: Record<string, string> = {
@@ -290,6 +290,8 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
         }
     }
 
+    tables.push(...approachTables(plan, all, rows));
+
     // Paired differences, repetition i against repetition i: between the series
     // parameter's first value and each other value at each x value, or, with one
     // parameter, between its first value and each other value.
@@ -297,7 +299,8 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
     const compared = series ?? x;
     const values0 = plan.matrix[compared]!;
     const groups: Cell["params"][] = series ? plan.matrix[x]!.map((xv) => ({ [x]: xv })) : [{}];
-    for (const m of METRICS.filter((k) => k.study)) {
+    // Approaches run in blocks are not paired: their differences are Welch's (above).
+    for (const m of METRICS.filter((k) => k.study && compared !== ("stack" as Parameter))) {
         const body: string[][] = [];
         for (const g of groups) {
             const at = (v: string | number) => all.find((c) => c.params[compared] === v && Object.entries(g).every(([k, gv]) => c.params[k as Parameter] === gv))!;
@@ -327,6 +330,41 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
     }
     if (split.points.length) figures.push({ file: "traffic-split.svg", title: "Traffic split per migration", svg: await splitChart(split.points) });
     return { tables, figures, notes };
+}
+
+/**
+ * A plan with a stack axis runs each approach as a block, so the approaches' runs are not
+ * paired: per combination of the other settings, each approach's mean against the first's,
+ * and the difference with Welch's 95 % interval (seed 000 showed GRE − VXLAN this way).
+ */
+export function approachTables(plan: Plan, all: Cell[], rows: RunRow[]): Table[] {
+    if (plan.stacks.length < 2) return [];
+    const [base, ...others] = plan.stacks;
+    const rest = (c: Cell) => Object.entries(c.params).filter(([k]) => k !== "stack").map(([k, v]) => `${k}=${v}`).join(" ");
+    const groups = [...new Set(all.map(rest))];
+    const out: Table[] = [];
+    for (const m of METRICS.filter((k) => k.study)) {
+        const body: string[][] = [];
+        for (const g of groups) {
+            const at = (stack: string) => all.find((c) => rest(c) === g && c.params.stack === stack)!;
+            const a = values(rows, at(base).key, m);
+            for (const other of others) {
+                const b = values(rows, at(other).key, m);
+                if (a.length < 2 || b.length < 2) continue;
+                const d = welchDifference(a, b);
+                const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+                body.push([g || "all", `${other} − ${base}`, `${a.length} / ${b.length}`, num(mean(a), m.digits), num(mean(b), m.digits),
+                    num(d.diff, m.digits), `[${num(d.diff - d.halfWidth, m.digits)}, ${num(d.diff + d.halfWidth, m.digits)}]`]);
+            }
+        }
+        if (body.length) {
+            out.push({
+                caption: `${m.title} (${m.unit}): approaches compared, run in blocks (unpaired): difference of the means with Welch's 95 % CI`,
+                head: ["cell", "approaches", "n", `mean ${base}`, "mean other", "difference", "95 % CI"], rows: body,
+            });
+        }
+    }
+    return out;
 }
 
 /** Mean MiB per class per cell, on a log scale (the migration stream is 99 % of it). */

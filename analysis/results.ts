@@ -7,7 +7,7 @@ import * as path from "node:path";
 import { stringify } from "csv-stringify/sync";
 import { parse } from "csv-parse/sync";
 import type { MigrationRecord } from "../modules/migration/record";
-import type { Cell, Parameter, Plan } from "../model/plan";
+import { type Cell, cellStack, type Parameter, type Plan } from "../model/plan";
 
 export interface RunRow {
     plan: string; stack: string; cell: string;
@@ -53,7 +53,7 @@ const round = (x: number | null, digits: number) => (x === null ? null : Number(
 
 export function rowFromRecord(plan: Plan, cell: Cell, rep: number, r: MigrationRecord, upS: number): RunRow {
     return {
-        plan: plan.name, stack: plan.stack, cell: cell.key, rep, run: r.run, from: r.from, to: r.to,
+        plan: plan.name, stack: cellStack(plan, cell), cell: cell.key, rep, run: r.run, from: r.from, to: r.to,
         ...(cell.params as Partial<Record<Parameter, any>>),
         startedAt: new Date(r.startedAt).toISOString(),
         probeDowntimeMs: r.probe.downtimeMs, libvirtDowntimeMs: r.libvirt.downtimeMs,

@@ -53,3 +53,15 @@ export function runsNeeded(mean: number, sd: number, n: number, gamma: number, c
     }
     return Infinity;
 }
+
+/**
+ * Two independent samples (approaches run in blocks, not paired): the difference of their
+ * means b − a and its Welch interval (unequal variances, Welch–Satterthwaite degrees of freedom).
+ */
+export function welchDifference(a: number[], b: number[], confidence = 0.95): { diff: number; halfWidth: number; df: number } {
+    const sa = describe(a), sb = describe(b);
+    const va = (sa.sd * sa.sd) / sa.n, vb = (sb.sd * sb.sd) / sb.n;
+    const df = (va + vb) ** 2 / ((va * va) / (sa.n - 1) + (vb * vb) / (sb.n - 1));
+    const q = jStat.studentt.inv(1 - (1 - confidence) / 2, df);
+    return { diff: sb.mean - sa.mean, halfWidth: q * Math.sqrt(va + vb), df };
+}

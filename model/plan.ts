@@ -23,9 +23,13 @@ export type Repetitions = { fixed: number } | { untilRelHalfWidthPct: number; me
 export interface Plan {
     name: string;
     description?: string;
+    /** The stack of a plan on one stack; with a stack axis, the first of `stacks`. */
     stack: string;
+    /** The stacks (approaches) the plan compares, in the order their blocks run: `matrix.stack`, or [stack]. */
+    stacks: string[];
+    /** The experiment file of a new stack (one stack: the plan's `spec`; with a stack axis, stacks/<stack>.yaml each). */
     spec: string;
-    matrix: Partial<Record<Parameter, (string | number)[]>>;
+    matrix: Partial<Record<Parameter | "stack", (string | number)[]>>;
     repetitions: Repetitions;
     /** At most this many runs in one `up` (the engine's start is paid once per up). */
     runsPerUp: number;
@@ -47,7 +51,13 @@ export function cellConfig(cell: Cell): (key: string) => string | undefined {
 }
 
 /** One combination of the matrix's values; key is how rows name it ("vmMemoryMiB=256 wanProfile=campus"). */
-export interface Cell { index: number; key: string; params: Partial<Record<Parameter, string | number>> }
+export interface Cell { index: number; key: string; params: Partial<Record<Parameter | "stack", string | number>> }
+
+/** The stack a cell runs on. */
+export const cellStack = (plan: Plan, cell: Cell) => String(cell.params.stack ?? plan.stack);
+
+/** The experiment file a new stack of the plan is created with. */
+export const stackSpec = (plan: Plan, stack: string) => (plan.stacks.length > 1 ? `stacks/${stack}.yaml` : plan.spec);
 
 const SCHEMA_FILE = path.join(__dirname, "..", "plans", "schema.json");
 let validator: ReturnType<Ajv2020["compile"]> | undefined;
@@ -64,11 +74,16 @@ export function validatePlan(doc: unknown): { plan?: Plan; errors: SpecError[] }
     if (typeof reps === "object" && reps.min > reps.max) {
         errors.push({ pointer: "/repetitions/min", reason: `is ${reps.min}, more than max (${reps.max})` });
     }
+    const axis: string[] | undefined = raw.matrix.stack;
+    if (axis && raw.stack !== undefined) errors.push({ pointer: "/stack", reason: "the matrix varies the stack (matrix.stack): give the stacks there, not here too" });
+    if (!axis && raw.stack === undefined) errors.push({ pointer: "", reason: "a plan needs its stack: stack, or a stack axis in the matrix (matrix.stack)" });
+    if (axis && raw.spec !== undefined) errors.push({ pointer: "/spec", reason: "with a stack axis each stack is created from stacks/<stack>.yaml: leave spec out" });
+    if (axis && Object.keys(raw.matrix)[0] !== "stack") errors.push({ pointer: "/matrix/stack", reason: "the stack axis comes first in the matrix: each approach runs as a block of its own" });
     if (errors.length) return { errors };
     return {
         plan: {
-            name: raw.name, description: raw.description, stack: raw.stack,
-            spec: raw.spec ?? `stacks/${raw.stack}.yaml`,
+            name: raw.name, description: raw.description, stack: raw.stack ?? axis![0], stacks: axis ?? [raw.stack],
+            spec: raw.spec ?? `stacks/${raw.stack ?? axis![0]}.yaml`,
             matrix: raw.matrix,
             repetitions: typeof reps === "number" ? { fixed: reps } : { metric: "probeDowntimeMs", ...reps },
             runsPerUp: raw.runsPerUp ?? DEFAULT_RUNS_PER_UP,

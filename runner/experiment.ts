@@ -17,7 +17,7 @@ import { LocalWorkspace, PulumiCommand, Stack } from "@pulumi/pulumi/automation"
 import { type MigrationRecord, recordFile } from "../modules/migration/record";
 import { batchRuns, type Direction, directionOf, type RunPlan } from "../modules/migration/model";
 import { engineEnv, ROOT } from "./engine";
-import { Cell, cellConfig, cells, Plan, PARAMETERS } from "../model/plan";
+import { Cell, cellConfig, cells, cellStack, Plan, PARAMETERS, stackSpec } from "../model/plan";
 import { measured, ResultStore, RunRow, rowFromRecord } from "../analysis/results";
 import { ensureSecrets } from "./secrets";
 import { applySettings, configKey, parseSettings, settledErrors } from "../model/config";
@@ -57,6 +57,8 @@ export class Runner {
     private readonly pendingFile: string;
     private readonly progress: Progress;
     private stack!: Stack;
+    /** The stack the runner works on now (one block of a plan with a stack axis). */
+    private stackName = "";
     private spec!: LabSpec;
     private stopping = false;
     private stoppingAt = 0;
@@ -91,9 +93,6 @@ export class Runner {
     }
 
     async execute(): Promise<Outcome> {
-        await this.open();
-        // The plan beside its results, so that a report needs nothing else.
-        fs.writeFileSync(path.join(this.store.dir, "plan.json"), JSON.stringify(this.plan, null, 2) + "\n");
         const all = cells(this.plan);
         for (const row of this.store.rows()) {
             if (row.plan !== this.plan.name || !all.some((c) => c.key === row.cell)) {
@@ -101,15 +100,40 @@ export class Runner {
                     "give this plan another name or another results directory");
             }
         }
-        await this.clearStaleLock();
-        await this.recoverPending();
-        for (const cell of all) {
+        // Each stack (approach) is a block of its own; between blocks its lab is destroyed,
+        // so that an idle lab's appliances cost the next approach nothing.
+        const blocks = this.plan.stacks;
+        for (const [b, stack] of blocks.entries()) {
+            const mine = all.filter((c) => cellStack(this.plan, c) === stack);
+            const pendingHere = fs.existsSync(this.pendingFile) && mine.some((c) => c.key === JSON.parse(fs.readFileSync(this.pendingFile, "utf8")).cell);
+            if (blocks.length > 1 && !pendingHere && mine.every((c) => runsToGo(this.plan, this.store.rows().filter((r) => r.cell === c.key)) === 0)) continue;
+            this.stackName = stack;
+            if (blocks.length > 1) this.say(`approach ${b + 1}/${blocks.length}: stack ${stack}`);
+            await this.open();
+            // The plan beside its results, so that a report needs nothing else.
+            fs.writeFileSync(path.join(this.store.dir, "plan.json"), JSON.stringify(this.plan, null, 2) + "\n");
+            await this.clearStaleLock();
+            await this.recoverPending();
+            await this.runCells(mine, all.length);
+            if (this.stopping) break;
+            if (this.opts.destroy || b < blocks.length - 1) {
+                this.say(`destroying the lab of stack ${stack}`);
+                await this.stack.destroy({ onOutput: (o) => this.logEngine(o), color: "never" });
+            }
+        }
+        this.progress.end();
+        return this.stopping ? "interrupted" : "complete";
+    }
+
+    /** A block's cells, each until it has its repetitions. */
+    private async runCells(mine: Cell[], ncells: number) {
+        for (const cell of mine) {
             let entered = false;
             while (!this.stopping) {
                 const done = this.store.rows().filter((r) => r.cell === cell.key);
                 if (runsToGo(this.plan, done) === 0) break;
                 if (!entered) {
-                    await this.enter(cell, all.length);
+                    await this.enter(cell, ncells);
                     entered = true;
                     if (this.stopping) break;
                 }
@@ -117,17 +141,10 @@ export class Runner {
                 const rep = done.length + 1;
                 const splitLeft = this.plan.trafficSplitRuns - done.length;
                 const count = Math.min(this.plan.runsPerUp, runsToGo(this.plan, done), splitLeft > 0 ? splitLeft : Infinity);
-                await this.migrate(cell, all.length, rep, count, splitLeft > 0 ? "on" : "off");
+                await this.migrate(cell, ncells, rep, count, splitLeft > 0 ? "on" : "off");
             }
             if (this.stopping) break;
         }
-        this.progress.end();
-        if (this.stopping) return "interrupted";
-        if (this.opts.destroy) {
-            this.say("destroying the lab");
-            await this.stack.destroy({ onOutput: (o) => this.logEngine(o), color: "never" });
-        }
-        return "complete";
     }
 
     private say(text: string) {
@@ -141,9 +158,10 @@ export class Runner {
     /** Select (or create) the stack, check its experiment file, and fill in secrets it can make. */
     private async open() {
         // The stack file first: a bad one must leave no stack, no stack file and no results behind.
-        const stackFile = path.join(ROOT, `Pulumi.${this.plan.stack}.yaml`);
+        const stackFile = path.join(ROOT, `Pulumi.${this.stackName}.yaml`);
         const existing = fs.existsSync(stackFile) ? (yaml.load(fs.readFileSync(stackFile, "utf8")) as any)?.config : undefined;
-        const specFile: string = existing?.[configKey("spec")] ?? this.plan.spec;
+        const planSpec = stackSpec(this.plan, this.stackName);
+        const specFile: string = existing?.[configKey("spec")] ?? planSpec;
         this.spec = loadSpec(path.resolve(ROOT, specFile));
         const m = this.spec.migration;
         if (!m) throw new Error(`${specFile} has no migration section: there is nothing to repeat`);
@@ -152,21 +170,21 @@ export class Runner {
         }
         // Each cell's settings on the stack file, as the program will apply them: a cell that
         // cannot be built (a fill too large for its memory) stops the plan before it starts.
-        const unbuildable = cells(this.plan).flatMap((c) => {
+        const unbuildable = cells(this.plan).filter((c) => cellStack(this.plan, c) === this.stackName).flatMap((c) => {
             const { settings, errors } = parseSettings(cellConfig(c));
             return [...errors, ...settledErrors(applySettings(structuredClone(this.spec), settings))].map((e) => `cell '${c.key}': ${e}`);
         });
         if (unbuildable.length) throw new Error(`plan ${this.plan.name} on ${specFile}:\n${unbuildable.join("\n")}`);
         fs.mkdirSync(this.store.dir, { recursive: true });
         const pulumiCommand = await PulumiCommand.get({ root: path.join(ROOT, ".tools") });
-        this.stack = await LocalWorkspace.createOrSelectStack({ stackName: this.plan.stack, workDir: ROOT },
+        this.stack = await LocalWorkspace.createOrSelectStack({ stackName: this.stackName, workDir: ROOT },
             { pulumiCommand, envVars: engineEnv() });
         // A new stack gets the plan's experiment file (the CLI refuses to read the config of
         // a stack without one, since Pulumi.yaml requires it).
-        if (!existing?.[configKey("spec")]) await this.stack.setConfig(configKey("spec"), { value: this.plan.spec });
+        if (!existing?.[configKey("spec")]) await this.stack.setConfig(configKey("spec"), { value: planSpec });
         const config = await this.stack.getAllConfig();
         // Only a secret the stack does not have yet: the lab was built with the ones it has.
-        ensureSecrets({ env: { ...process.env, ...engineEnv() }, cwd: ROOT }, this.plan.stack, this.spec);
+        ensureSecrets({ env: { ...process.env, ...engineEnv() }, cwd: ROOT }, this.stackName, this.spec);
         // Run numbers only grow: past this stack's own (the last of its last batch) and this plan's.
         const setting = (k: string, fallback: string) => config[configKey(k)]?.value ?? fallback;
         const split = config[configKey("trafficSplit")]?.value;
@@ -192,7 +210,7 @@ export class Runner {
             for (const e of fs.readdirSync(dir, { withFileTypes: true })) {
                 const p = path.join(dir, e.name);
                 if (e.isDirectory()) walk(p);
-                else if (path.basename(dir) === this.plan.stack && e.name.endsWith(".json")) locks.push(p);
+                else if (path.basename(dir) === this.stackName && e.name.endsWith(".json")) locks.push(p);
             }
         };
         walk(path.join(backend.slice("file://".length), ".pulumi", "locks"));
@@ -200,7 +218,7 @@ export class Runner {
         const owners = locks.map((f) => JSON.parse(fs.readFileSync(f, "utf8")) as { pid: number; hostname: string });
         const alive = (pid: number) => { try { process.kill(pid, 0); return true; } catch { return false; } };
         if (owners.every((o) => o.hostname === os.hostname() && !alive(o.pid))) {
-            this.say(`stack ${this.plan.stack} is locked by engine process ${owners.map((o) => o.pid).join(", ")}, ` +
+            this.say(`stack ${this.stackName} is locked by engine process ${owners.map((o) => o.pid).join(", ")}, ` +
                 "which is gone (killed with the runner?): removing the stale lock");
             await this.stack.cancel();
         }
@@ -213,6 +231,8 @@ export class Runner {
         // Before batches, a pending run was one run: { run, from, to }.
         const p: Pending = raw.runs ? raw : { ...raw, runs: [{ run: raw.run, from: raw.from, to: raw.to }] };
         const cell = cells(this.plan).find((c) => c.key === p.cell);
+        // Another block's runs: its stack recovers them.
+        if (cell && cellStack(this.plan, cell) !== this.stackName) return;
         this.run = Math.max(this.run, ...p.runs.map((r) => r.run));
         let completed = 0;
         for (const [i, run] of p.runs.entries()) {
@@ -243,7 +263,7 @@ export class Runner {
     }
 
     private readRecord(run: number, from: string, to: string): MigrationRecord | undefined {
-        const file = recordFile(path.join(ROOT, "results"), this.plan.stack, { run, from, to });
+        const file = recordFile(path.join(ROOT, "results"), this.stackName, { run, from, to });
         if (!fs.existsSync(file)) return undefined;
         const r: MigrationRecord = JSON.parse(fs.readFileSync(file, "utf8"));
         return r.run === run ? r : undefined;
@@ -286,6 +306,7 @@ export class Runner {
     private async enter(cell: Cell, ncells: number) {
         this.show(`cell ${cell.index + 1}/${ncells} (${cell.key}): setting up`);
         for (const [param, value] of Object.entries(cell.params)) {
+            if (param === "stack") continue;
             await this.stack.setConfig(PARAMETERS[param as keyof typeof PARAMETERS], { value: String(value) });
         }
         const r = await this.up(`cell ${cell.key}`);
@@ -384,7 +405,7 @@ export class Runner {
         const state = await this.stack.exportStack();
         const urn: string | undefined = state.deployment.resources?.find((x: any) => x.urn.endsWith(`::${home}-vm-${m.vm}`))?.urn;
         throw new Error(`${what}: stopping (the lab is left as it is). Its console is /var/log/libvirt/${m.vm}-console.log on ${host}. ` +
-            `To start it afresh on ${home} and go on: pulumi up --stack ${this.plan.stack} --replace '${urn ?? `<the ${home}-vm-${m.vm} resource>`}', ` +
+            `To start it afresh on ${home} and go on: pulumi up --stack ${this.stackName} --replace '${urn ?? `<the ${home}-vm-${m.vm} resource>`}', ` +
             "then run the plan again (it resumes)");
     }
 

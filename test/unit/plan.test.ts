@@ -7,7 +7,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { cellConfig, cells, DEFAULT_RUNS_PER_UP, loadPlan, validatePlan, Plan } from "../../model/plan";
+import { cellConfig, cells, cellStack, DEFAULT_RUNS_PER_UP, loadPlan, stackSpec, validatePlan, Plan } from "../../model/plan";
 import { applySettings, parseSettings, settledErrors } from "../../model/config";
 import { loadSpec } from "../../model/validate";
 import { MAX_RUNS_PER_UP } from "../../modules/migration/model";
@@ -246,5 +246,41 @@ describe("the runner checks the plan's stack file first", () => {
         const { error, left } = await attempt(fs.readFileSync(path.join(ROOT, "stacks", "small.yaml"), "utf8"));
         assert.match(String(error), /has no migration section: there is nothing to repeat/);
         assert.deepEqual(left, []);
+    });
+});
+
+describe("a plan that varies the stack (the approach)", () => {
+    const doc = (extra: object) => ({ name: "p", matrix: { stack: ["local-wan", "local-gre"], wanProfile: ["campus", "intra-eu"] }, repetitions: 3, ...extra });
+
+    it("each stack is a block of cells, created from stacks/<stack>.yaml", () => {
+        const { plan, errors } = validatePlan(doc({}));
+        assert.deepEqual(errors, []);
+        assert.deepEqual([plan!.stack, plan!.stacks, plan!.spec], ["local-wan", ["local-wan", "local-gre"], "stacks/local-wan.yaml"]);
+        assert.deepEqual(cells(plan!).map((c) => [c.key, cellStack(plan!, c)]), [
+            ["stack=local-wan wanProfile=campus", "local-wan"], ["stack=local-wan wanProfile=intra-eu", "local-wan"],
+            ["stack=local-gre wanProfile=campus", "local-gre"], ["stack=local-gre wanProfile=intra-eu", "local-gre"],
+        ]);
+        assert.equal(stackSpec(plan!, "local-gre"), "stacks/local-gre.yaml");
+    });
+
+    it("in words: a stack given twice, none, a spec beside the axis, the axis not first", () => {
+        const words = (d: object) => validatePlan(d).errors.map((e) => `${e.pointer}: ${e.reason}`);
+        assert.deepEqual(words(doc({ stack: "local" })), ["/stack: the matrix varies the stack (matrix.stack): give the stacks there, not here too"]);
+        assert.deepEqual(words({ name: "p", matrix: { wanProfile: ["campus"] }, repetitions: 3 }), [": a plan needs its stack: stack, or a stack axis in the matrix (matrix.stack)"]);
+        assert.deepEqual(words(doc({ spec: "x.yaml" })), ["/spec: with a stack axis each stack is created from stacks/<stack>.yaml: leave spec out"]);
+        assert.deepEqual(words({ name: "p", matrix: { wanProfile: ["campus"], stack: ["a", "b"] }, repetitions: 3 }),
+            ["/matrix/stack: the stack axis comes first in the matrix: each approach runs as a block of its own"]);
+    });
+
+    it("the report compares the approaches per cell with Welch's interval, not paired", async () => {
+        const plan = validatePlan(doc({})).plan!;
+        const rows = cells(plan).flatMap((c) => [1, 2, 3].map((i) => row(c.key, i, { stack: cellStack(plan, c) },
+            (c.params.stack === "local-gre" ? 600 : 450) + 10 * i, 25000 + 100 * i)));
+        const r = await buildReport(plan, rows);
+        const t = r.tables.find((x) => x.caption.startsWith("Downtime (probe) (ms): approaches compared"))!;
+        assert.deepEqual(t.head, ["cell", "approaches", "n", "mean local-wan", "mean other", "difference", "95 % CI"]);
+        // Equal spreads, difference 150: Welch's df is 4 and the half-width t(0.975, 4) * sqrt(2 * 100 / 3) = 22.67.
+        assert.deepEqual(t.rows[0], ["wanProfile=campus", "local-gre − local-wan", "3 / 3", "470.0", "620.0", "150.0", "[127.3, 172.7]"]);
+        assert.ok(!r.tables.some((x) => x.caption.includes("paired differences")), "blocks are not paired");
     });
 });

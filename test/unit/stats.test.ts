@@ -4,7 +4,7 @@
 // one of its cells is wrong whatever the method.
 import { describe, it } from "node:test";
 import * as assert from "node:assert/strict";
-import { describe as stats, halfWidth, pairedDifference, runsNeeded } from "../../analysis/stats";
+import { describe as stats, halfWidth, pairedDifference, runsNeeded, welchDifference } from "../../analysis/stats";
 import { STUDY_TABLES } from "../../analysis/studies";
 
 const close = (actual: number, expected: number, tol: number, what: string) =>
@@ -90,5 +90,14 @@ describe("statistics", () => {
             "seed 000 Table 4(a) trans-pacific: printed 1.9, computed 2.90",
             "seed 000 Table 4(b) trans-pacific: printed 3.5, computed 4.50",
         ]);
+    });
+});
+
+describe("Welch's interval for approaches run in blocks", () => {
+    it("matches R's t.test(b, a): difference 3, df 5.882, 95 % CI [-0.888, 6.888]", () => {
+        const d = welchDifference([1, 2, 3, 4, 5], [2, 4, 6, 8, 10]);
+        assert.equal(d.diff, 3);
+        assert.ok(Math.abs(d.df - 5.882353) < 1e-5, String(d.df));
+        assert.ok(Math.abs(d.diff - d.halfWidth - -0.888) < 0.001 && Math.abs(d.diff + d.halfWidth - 6.888) < 0.001, String(d.halfWidth));
     });
 });
