@@ -177,6 +177,11 @@ if (local && baseline.scriptUp.length) {
     row(`repetition overhead, ${batch} runs per up`, `${batchOverhead.toFixed(2)} s`, "<= 1 s", batchOverhead <= 1);
     console.log(`${"  the same with one run per up".padEnd(44)} ${`${overhead.toFixed(2)} s`.padStart(8)}   (the engine's start, paid per up)`);
 }
+// Every stack's own repetition overhead (local-wan's includes the traffic split's reading after each run).
+for (const [name, s] of Object.entries(samples).filter(([n, x]) => n !== "local" && x.batchUp.length)) {
+    const per = median(s.batchUp.map((x, i) => (x - s.batchTotalMs[i] / 1000) / batch));
+    console.log(`${name}: repetition overhead, ${batch} runs per up: ${per.toFixed(2)} s per run (goal <= 1 s: ${per <= 1 ? "met" : "MISSED"})`);
+}
 const measured = Object.entries(samples).filter(([, s]) => s.totalMs.length);
 if (measured.length) {
     console.log(`\nmigration medians (${pairs * (2 + batch)} migrations per stack: runs 1 and 2 an \`up\` each, then ${batch} in one)`);
