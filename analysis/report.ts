@@ -338,8 +338,10 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
  * and the difference with Welch's 95 % interval (seed 000 showed GRE − VXLAN this way).
  */
 export function approachTables(plan: Plan, all: Cell[], rows: RunRow[]): Table[] {
-    if (plan.stacks.length < 2) return [];
-    const [base, ...others] = plan.stacks;
+    // A plan written before stack axes existed has no stacks: one stack.
+    const stacks = plan.stacks ?? [plan.stack];
+    if (stacks.length < 2) return [];
+    const [base, ...others] = stacks;
     const rest = (c: Cell) => Object.entries(c.params).filter(([k]) => k !== "stack").map(([k, v]) => `${k}=${v}`).join(" ");
     const groups = [...new Set(all.map(rest))];
     const out: Table[] = [];

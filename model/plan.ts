@@ -57,7 +57,7 @@ export interface Cell { index: number; key: string; params: Partial<Record<Param
 export const cellStack = (plan: Plan, cell: Cell) => String(cell.params.stack ?? plan.stack);
 
 /** The experiment file a new stack of the plan is created with. */
-export const stackSpec = (plan: Plan, stack: string) => (plan.stacks.length > 1 ? `stacks/${stack}.yaml` : plan.spec);
+export const stackSpec = (plan: Plan, stack: string) => ((plan.stacks?.length ?? 1) > 1 ? `stacks/${stack}.yaml` : plan.spec);
 
 const SCHEMA_FILE = path.join(__dirname, "..", "plans", "schema.json");
 let validator: ReturnType<Ajv2020["compile"]> | undefined;

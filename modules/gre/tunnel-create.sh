@@ -8,6 +8,8 @@ if [ -n "$KEY" ]; then
 else
   ip tunnel add "$IF" mode gre local "$SRC" remote "$DST" ttl 255
 fi
-ip link set dev "$IF" mtu "$MTU"
+# RIP v2 sends its updates to 224.0.0.9: a Linux GRE device takes multicast only when told
+# (an IOS tunnel does), and without it only RIP's start-up exchange gets through.
+ip link set dev "$IF" mtu "$MTU" multicast on
 ip addr add "$ADDR" dev "$IF"
 ip link set dev "$IF" up

@@ -38,7 +38,7 @@ describe("GRE tunnel and RIP on two PE appliances", () => {
         assert.equal(r.code, 0, r.stdout + r.stderr);
         t.diagnostic(`up with two PE appliances: ${r.seconds.toFixed(1)} s`);
         for (const [pe, far, via] of [["pe1", "10.32.2.0/24", "10.1.1.2"], ["pe2", "10.32.1.0/24", "10.1.1.1"]]) {
-            const routes = JSON.parse(onPe(pe, `vtysh -c 'show ip route ${far} json'`).out);
+            const routes = JSON.parse(onPe(pe, `vtysh --vty_socket /var/lib/wanlab/${STACK}/frr -c 'show ip route ${far} json'`).out);
             const best = routes[far].find((x: any) => x.selected);
             assert.equal(best.protocol, "rip", JSON.stringify(routes));
             assert.deepEqual(best.nexthops.map((h: any) => [h.ip, h.interfaceName]), [[via, "Tunnel1"]]);

@@ -42,7 +42,7 @@ describe("local-gre: migrations across GRE Tunnel1 between two PE appliances", (
         const { m, seconds } = up(1, "forward", "campus");
         t.diagnostic(`up (three appliances, two hypervisors) and run 1: ${seconds.toFixed(1)} s; ${JSON.stringify(m)}`);
         for (const [pe, far] of [["pe1", "192.168.2.0/24"], ["pe2", "192.168.1.0/24"]]) {
-            const routes = JSON.parse(onPe(pe, `vtysh -c 'show ip route ${far} json'`).out);
+            const routes = JSON.parse(onPe(pe, `vtysh --vty_socket /var/lib/wanlab/${STACK}/frr -c 'show ip route ${far} json'`).out);
             const best = routes[far].find((x: any) => x.selected);
             assert.deepEqual([best.protocol, best.nexthops[0].interfaceName], ["rip", "Tunnel1"], JSON.stringify(routes));
         }
