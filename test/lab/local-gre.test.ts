@@ -67,12 +67,15 @@ describe("local-gre: migrations across GRE Tunnel1 between two PE appliances", (
         assert.match(over.out, /mtu = 1476|mtu=1476/i);
     });
 
-    test("intra-eu: back to host1, and longer", (t) => {
+    test("intra-eu: back to host1 across the delayed router, the TCP connection intact", (t) => {
         const { m } = up(2, "back", "intra-eu");
         t.diagnostic(`intra-eu: ${JSON.stringify(m)}`);
         assert.deepEqual([m.from, m.to, m.probe.answeredAfter], ["host2", "host1", true]);
-        assert.ok(m.probe.rttBeforeMs! > 24, `rtt ${m.probe.rttBeforeMs} ms`);
-        assert.ok(m.libvirt.timeElapsedMs! > runs[0].libvirt.timeElapsedMs!, `${m.libvirt.timeElapsedMs} ms against ${runs[0].libvirt.timeElapsedMs} ms at campus`);
+        // The client-VM path crosses one delayed egress: about 30 ms more than at campus.
+        assert.ok(m.probe.rttBeforeMs! > runs[0].probe.rttBeforeMs! + 24, `rtt ${m.probe.rttBeforeMs} ms against ${runs[0].probe.rttBeforeMs} ms at campus`);
+        assert.deepEqual([m.tcp?.survived, m.tcp?.breaks], [true, 0], JSON.stringify(m.tcp));
+        // Not "longer than campus": unrated, three TCG appliances on two cores hold the
+        // stream to ~20 Mbit/s at either profile (measured: 70.4 s at campus, 53.4 s here).
     });
 
     test("destroy leaves nothing behind", () => {
