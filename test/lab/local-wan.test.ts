@@ -42,7 +42,9 @@ describe("local-wan: migrations across the router appliance's NetEm", () => {
         const m = up(1, "forward", "campus");
         t.diagnostic(`campus: ${JSON.stringify(m)}`);
         assert.deepEqual([m.from, m.to, m.probe.answeredAfter], ["host1", "host2", true]);
-        assert.ok(m.probe.rttBeforeMs! < 15, `rtt ${m.probe.rttBeforeMs} ms`);
+        // No NetEm delay: below intra-eu's floor (24 ms). Under TCG on a busy machine the
+        // guest and the appliance alone took up to 17.5 ms (a fresh-clone CI run).
+        assert.ok(m.probe.rttBeforeMs! < 24, `rtt ${m.probe.rttBeforeMs} ms`);
     });
 
     test("intra-eu: the probe shows about 30 ms more before the migration, which takes longer", (t) => {
