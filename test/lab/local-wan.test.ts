@@ -82,13 +82,15 @@ describe("local-wan: migrations across the router appliance's NetEm", () => {
             `ping ${m.probe.downtimeMs} ms, UDP echo ${m.udp?.echo.downtimeMs} ms, one-way ${m.udp?.oneWay.downtimeMs} ms; TCP ${JSON.stringify(m.tcp)}; split ${JSON.stringify(m.traffic?.sharePct)}`);
         // 128 MiB filled with data that does not compress, on top of the bare guest's ~85 MiB.
         assert.deepEqual(m.guest, { memoryMiB: 256, fillMiB: 128, dirtyMiBps: 0 });
-        // At 40 Mbit/s pre-copy sends the pages the guest rewrites meanwhile again, for many
-        // iterations (measured: 84, and 267 MiB moved): at least the fill on top of what the
-        // unfilled guest of run 1 moved, and at most half as much again.
+        // At 40 Mbit/s pre-copy sends the pages the guest rewrites meanwhile again, for as
+        // many iterations as it takes to fit the downtime (measured: 15, 84 and 193, moving
+        // 212, 267 and 346 MiB; 0.67 MiB an iteration): at least the fill on top of what the
+        // unfilled guest of run 1 moved, and at most a tenth more plus 1 MiB an iteration.
         const movedMiB = m.libvirt.dataProcessedBytes! / 1048576;
         const bareMiB = runs[0].libvirt.dataProcessedBytes! / 1048576;
-        assert.ok(movedMiB >= 128 + 0.8 * bareMiB && movedMiB <= 1.5 * (128 + bareMiB),
-            `moved ${movedMiB.toFixed(1)} MiB for 128 MiB filled, against ${bareMiB.toFixed(1)} MiB for the unfilled guest`);
+        const iterations = m.libvirt.memoryIterations ?? 0;
+        assert.ok(movedMiB >= 128 + 0.8 * bareMiB && movedMiB <= 1.1 * (128 + bareMiB) + iterations,
+            `moved ${movedMiB.toFixed(1)} MiB in ${iterations} iterations for 128 MiB filled, against ${bareMiB.toFixed(1)} MiB for the unfilled guest`);
         // The guest's TCP connection to the client lasted through it.
         assert.deepEqual([m.tcp?.survived, m.tcp?.breaks], [true, 0], JSON.stringify(m.tcp));
         // UDP beside ping: the guest's programs lag after it resumes under TCG (README), so
