@@ -71,8 +71,10 @@ describe("local-gre: migrations across GRE Tunnel1 between two PE appliances", (
         const { m } = up(2, "back", "intra-eu");
         t.diagnostic(`intra-eu: ${JSON.stringify(m)}`);
         assert.deepEqual([m.from, m.to, m.probe.answeredAfter], ["host2", "host1", true]);
-        // The client-VM path crosses one delayed egress: about 30 ms more than at campus.
-        assert.ok(m.probe.rttBeforeMs! > runs[0].probe.rttBeforeMs! + 24, `rtt ${m.probe.rttBeforeMs} ms against ${runs[0].probe.rttBeforeMs} ms at campus`);
+        // The client-VM path crosses one delayed egress (30 ms, 6 ms of jitter), as on
+        // local-wan; campus's own RTT right after the lab comes up varies too much under
+        // TCG (2.1-17.8 ms) to take as the base.
+        assert.ok(m.probe.rttBeforeMs! > 24 && m.probe.rttBeforeMs! < 60, `rtt ${m.probe.rttBeforeMs} ms`);
         assert.deepEqual([m.tcp?.survived, m.tcp?.breaks], [true, 0], JSON.stringify(m.tcp));
         // Not "longer than campus": unrated, three TCG appliances on two cores hold the
         // stream to ~20 Mbit/s at either profile (measured: 70.4 s at campus, 53.4 s here).
