@@ -16,9 +16,9 @@ const PROMPT = /(?:^|\s)[A-Za-z][\w.-]*(?:\((config(?:-[a-z]+)?)\))?#\s*/g;
 const promptMode = (m: string | undefined): Mode => (!m ? "exec" : m === "config" ? "config" : m === "config-if" ? "interface" : m === "config-router" ? "router" : "config");
 const MODE_WORDS: Record<Mode, string> = { exec: "the exec prompt", config: "global configuration", interface: "interface configuration", router: "router configuration" };
 const isIp = (s: string) => ipaddr.IPv4.isValidFourPartDecimal(s);
-const u32 = (ip: string) => ipaddr.IPv4.parse(ip).toByteArray().reduce((a, b) => a * 256 + b, 0);
-const inNet = (ip: string, net: string, bits: number) => bits === 0 || (u32(ip) >>> (32 - bits)) === (u32(net) >>> (32 - bits));
-const classfulBits = (ip: string) => { const f = Number(ip.split(".")[0]); return f < 128 ? 8 : f < 192 ? 16 : 24; };
+const inNet = (ip: string, net: string, bits: number) => ipaddr.IPv4.parse(ip).match(ipaddr.IPv4.parse(net), bits);
+/** The prefix length of an address's class (A /8, B /16, C /24), as IOS's RIP network statements take it. */
+export const classfulBits = (ip: string) => { const f = Number(ip.split(".")[0]); return f < 128 ? 8 : f < 192 ? 16 : 24; };
 /** "Tunnel 1" and "tunnel1" are IOS's Tunnel1. */
 const ifKey = (name: string) => name.replace(/\s+/g, "").toLowerCase();
 

@@ -7,6 +7,7 @@ import * as ipaddr from "ipaddr.js";
 import type { HostSpec, LabSpec } from "../../model/types";
 import { hostPart, inPrefix, subnetOf } from "../../model/address";
 import { render } from "../../lib/render";
+import { classfulBits } from "../../lib/ios-lint";
 import { greTunnels } from "../gre/model";
 import { addressedInterfaces, ripInterfaces } from "./model";
 
@@ -29,9 +30,7 @@ export function iosName(ifname: string): string {
 
 /** The classful network IOS's `network` takes for a prefix (10.1.1.0/24 is in 10.0.0.0). */
 export function classfulNetwork(prefix: string): string {
-    const first = Number(prefix.split(".")[0]);
-    const bits = first < 128 ? 8 : first < 192 ? 16 : 24;
-    return subnetOf(`${hostPart(prefix)}/${bits}`);
+    return subnetOf(`${hostPart(prefix)}/${classfulBits(hostPart(prefix))}`);
 }
 
 function describe(spec: LabSpec, host: HostSpec, ifname: string): string {

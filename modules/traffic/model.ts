@@ -8,6 +8,7 @@ import type { ModuleModel } from "../../model/modules";
 import type { LabSpec } from "../../model/types";
 import { oneOf } from "../../model/config";
 import { TCP_PROBE_PORT, UDP_PROBE_PORT, underlayAddress } from "../migration/model";
+import { greTunnels } from "../gre/model";
 
 /** One class: its name, what it is, and the nft matches (any one) that put a packet in it. */
 export interface TrafficClass { name: string; description: string; matches: string[] }
@@ -50,7 +51,7 @@ export function trafficClasses(spec: LabSpec): TrafficClass[] {
         ? [`${vx} ${INNER.ethertype} 0x0800 ${INNER.protocol} ${proto}`]
         : [INNER.sport, INNER.dport].map((at) => `${vx} ${INNER.ethertype} 0x0800 ${INNER.protocol} ${proto} ${at} ${port}`);
     // GRE between the PEs carries the hosts' traffic across the router: look inside it.
-    const gres = spec.tunnels.filter((t) => t.type === "gre") as unknown as { key?: number }[];
+    const gres = greTunnels(spec);
     const gre = (match: (g: ReturnType<typeof greInner>) => string[]) => gres.length ? [...new Set(gres.map((t) => t.key !== undefined))]
         .flatMap((key) => match(greInner(key)).map((x) => `ip protocol gre ${key ? "@nh,160,16 & 0x2000 == 0x2000 " : "@nh,160,16 & 0x2000 == 0 "}${x}`)) : [];
     const greClient = gre((g) => [`${g.protocol} 1`, ...[g.sport, g.dport].flatMap((p) => [`${g.protocol} 17 ${p} ${UDP_PROBE_PORT}`, `${g.protocol} 6 ${p} ${TCP_PROBE_PORT}`])]);
