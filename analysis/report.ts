@@ -6,9 +6,9 @@
 import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Cell, Plan, Parameter } from "../model/plan";
-import { cells } from "../model/plan";
+import { cells, cellStudies } from "../model/plan";
 import { type MeasuredKey, measured, type RunRow, SPLIT_COLUMNS } from "./results";
-import { CellStats, describe, pairedDifference, welchDifference } from "./stats";
+import { CellStats, describe, pairedDifference, welchDifference, welchFromSummaries } from "./stats";
 import { PROFILE_ORDER, STUDY_SPLITS, STUDY_TABLES, StudyTable } from "./studies";
 import { loadSpec } from "../model/validate";
 import { labGraph, toSvg } from "../model/graph";
@@ -68,6 +68,18 @@ function axes(plan: Plan): { x: Parameter; series?: Parameter } {
     const params = varied.length ? varied : all;
     const x = params.includes("wanProfile") ? "wanProfile" : params[params.length - 1];
     return { x, series: params.find((p) => p !== x) };
+}
+
+/** Runs another plan measured (npm run experiment -- --reuse): which, of which stack, and when. */
+export function reuseNotes(rows: RunRow[]): string[] {
+    const groups = new Map<string, RunRow[]>();
+    for (const r of rows.filter((x) => x.reusedFrom)) groups.set(`${r.reusedFrom} ${r.stack}`, [...(groups.get(`${r.reusedFrom} ${r.stack}`) ?? []), r]);
+    return [...groups.values()].map((g) => {
+        const times = g.map((r) => r.startedAt).sort();
+        const own = rows.filter((r) => r.stack !== g[0].stack).map((r) => r.startedAt).sort();
+        return `${g.length} runs of stack ${g[0].stack} were measured by plan ${g[0].reusedFrom} (${times[0].slice(0, 16)} to ${times[times.length - 1].slice(0, 16)} UTC) ` +
+            `and reused here` + (own.length ? `; this plan's own runs are from ${own[0].slice(0, 16)} to ${own[own.length - 1].slice(0, 16)} UTC` : "") + ".";
+    });
 }
 
 /**
@@ -205,7 +217,7 @@ export function splitTables(plan: Plan, all: Cell[], rows: RunRow[]): { tables: 
     // Beside the studies' splits, where a cell's memory size has one.
     for (const study of plan.compare) {
         const beside: string[][] = [];
-        for (const c of all) {
+        for (const c of all.filter((x) => cellStudies(plan, x).includes(study))) {
             const ours = measuredShare.get(c.key);
             const ref = STUDY_SPLITS.find((t) => t.study === study && t.memoryMiB === Number(c.params.vmMemoryMiB ?? 256));
             if (!ours || !ref) continue;
@@ -237,7 +249,7 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
             `(runs ${flagged.map((r) => r.run).join(", ")}); they remain in runs.csv with answeredAfter = false.`);
     }
 
-    notes.push(rateNote(plan), ...fillNotes(rows));
+    notes.push(rateNote(plan), ...fillNotes(rows), ...reuseNotes(rows));
 
     for (const m of METRICS) {
         const per = new Map<string, CellStats | undefined>();
@@ -268,7 +280,7 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
     for (const study of plan.compare) {
         for (const m of METRICS.filter((x) => x.study)) {
             const body: string[][] = [];
-            for (const c of all) {
+            for (const c of all.filter((x) => cellStudies(plan, x).includes(study))) {
                 const profile = c.params.wanProfile as string | undefined;
                 const memory = Number(c.params.vmMemoryMiB ?? 256);
                 const table = STUDY_TABLES.find((t) => t.study === study && t.metric === m.study && t.memoryMiB === memory);
@@ -355,18 +367,36 @@ export function approachTables(plan: Plan, all: Cell[], rows: RunRow[]): Table[]
                 if (a.length < 2 || b.length < 2) continue;
                 const d = welchDifference(a, b);
                 const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
+                const sd = studyDifference(plan, at(base), at(other), m);
                 body.push([g || "all", `${other} − ${base}`, `${a.length} / ${b.length}`, num(mean(a), m.digits), num(mean(b), m.digits),
-                    num(d.diff, m.digits), `[${num(d.diff - d.halfWidth, m.digits)}, ${num(d.diff + d.halfWidth, m.digits)}]`]);
+                    num(d.diff, m.digits), `[${num(d.diff - d.halfWidth, m.digits)}, ${num(d.diff + d.halfWidth, m.digits)}]`,
+                    sd ? `${num(sd.diff, m.digits)} [${num(sd.diff - sd.halfWidth, m.digits)}, ${num(sd.diff + sd.halfWidth, m.digits)}]` : "-"]);
             }
         }
         if (body.length) {
             out.push({
                 caption: `${m.title} (${m.unit}): approaches compared, run in blocks (unpaired): difference of the means with Welch's 95 % CI`,
-                head: ["cell", "approaches", "n", `mean ${base}`, "mean other", "difference", "95 % CI"], rows: body,
+                head: ["cell", "approaches", "n", `mean ${base}`, "mean other", "difference", "95 % CI", "study's difference [95 % CI]"], rows: body,
             });
         }
     }
     return out;
+}
+
+/**
+ * The same difference in the studies each approach is compared with (plan.compareByStack),
+ * from their printed n, mean and SD: seed 000's GRE − VXLAN per memory size and profile.
+ */
+function studyDifference(plan: Plan, a: Cell, b: Cell, m: Metric) {
+    const profile = a.params.wanProfile as (typeof PROFILE_ORDER)[number] | undefined;
+    if (!plan.compareByStack || !profile || !m.study) return undefined;
+    const ref = (c: Cell) => {
+        const memory = Number(c.params.vmMemoryMiB ?? 256);
+        const t = STUDY_TABLES.find((x) => cellStudies(plan, c).includes(x.study) && x.metric === m.study && x.memoryMiB === memory);
+        return t?.cells[profile];
+    };
+    const ra = ref(a), rb = ref(b);
+    return ra && rb ? welchFromSummaries(ra, rb) : undefined;
 }
 
 /** Mean MiB per class per cell, on a log scale (the migration stream is 99 % of it). */
@@ -397,6 +427,11 @@ async function vegaSvg(spec: object): Promise<string> {
     return svg;
 }
 
+/** A line's label: every varied setting but the x axis (the stack and the memory size, say). */
+function seriesLabel(plan: Plan, c: Cell, x: Parameter): string {
+    return variedParams(plan).filter((p) => p !== x).map((p) => `${p} ${c.params[p]}`).join(", ");
+}
+
 /** Mean with 95 % CI error bars per x value, one line per series; the compared studies' means dashed. */
 async function chart(plan: Plan, rows: RunRow[], m: Metric, per: Map<string, CellStats | undefined>, title: string): Promise<string> {
     const { x, series } = axes(plan);
@@ -407,7 +442,7 @@ async function chart(plan: Plan, rows: RunRow[], m: Metric, per: Map<string, Cel
         const hw = Number.isFinite(s.halfWidth) ? s.halfWidth : 0;
         points.push({
             x: String(c.params[x]), mean: s.mean, lo: s.mean - hw, hi: s.mean + hw,
-            series: series ? `measured, ${series} ${c.params[series]}` : "measured", kind: "measured",
+            series: series ? `measured, ${seriesLabel(plan, c, x)}` : "measured", kind: "measured",
         });
     }
     for (const study of plan.compare) {

@@ -35,6 +35,8 @@ export interface RunRow {
     /** The traffic split (MiB on the WAN's interfaces, both ways, by class); null where the run did not count it. */
     trafficMiB?: number | null; trafficMigrationMiB?: number | null; trafficStorageMiB?: number | null;
     trafficClientMiB?: number | null; trafficTunnelMiB?: number | null; trafficOtherMiB?: number | null;
+    /** The plan that measured this run, when this plan reused it (npm run experiment -- --reuse DIR). */
+    reusedFrom?: string;
 }
 
 /** The traffic classes with a column of their own (seed 000's). */
@@ -46,6 +48,7 @@ export const COLUMNS = [
     "probeSent", "probeLost", "rttBeforeMs", "answeredAfter", "upS", "fillMiB", "dirtyMiBps", "iterations",
     "udpEchoDowntimeMs", "udpOneWayDowntimeMs", "udpTmtMs", "tcpSurvived", "tcpStallMs", "tcpRetrans",
     "trafficMiB", "trafficMigrationMiB", "trafficStorageMiB", "trafficClientMiB", "trafficTunnelMiB", "trafficOtherMiB",
+    "reusedFrom",
 ] as const;
 
 const MiB = 1048576;

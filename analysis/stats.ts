@@ -59,7 +59,11 @@ export function runsNeeded(mean: number, sd: number, n: number, gamma: number, c
  * means b − a and its Welch interval (unequal variances, Welch–Satterthwaite degrees of freedom).
  */
 export function welchDifference(a: number[], b: number[], confidence = 0.95): { diff: number; halfWidth: number; df: number } {
-    const sa = describe(a), sb = describe(b);
+    return welchFromSummaries(describe(a), describe(b), confidence);
+}
+
+/** The same from each sample's n, mean and SD (a study's printed table). */
+export function welchFromSummaries(sa: { n: number; mean: number; sd: number }, sb: { n: number; mean: number; sd: number }, confidence = 0.95) {
     const va = (sa.sd * sa.sd) / sa.n, vb = (sb.sd * sb.sd) / sb.n;
     const df = (va + vb) ** 2 / ((va * va) / (sa.n - 1) + (vb * vb) / (sb.n - 1));
     const q = jStat.studentt.inv(1 - (1 - confidence) / 2, df);

@@ -35,8 +35,14 @@ export interface Plan {
     runsPerUp: number;
     /** The first this many runs of each cell count their traffic split (wanlab:trafficSplit); the studies split 10. */
     trafficSplitRuns: number;
+    /** Every study the report compares with. */
     compare: string[];
+    /** With a stack axis, the studies each stack's cells are compared with (else `compare` for all). */
+    compareByStack?: Record<string, string[]>;
 }
+
+/** The studies a cell's measurements are put beside. */
+export const cellStudies = (plan: Plan, cell: Cell) => plan.compareByStack?.[cellStack(plan, cell)] ?? plan.compare;
 
 export const DEFAULT_RUNS_PER_UP = 10;
 export const DEFAULT_TRAFFIC_SPLIT_RUNS = 10;
@@ -79,6 +85,11 @@ export function validatePlan(doc: unknown): { plan?: Plan; errors: SpecError[] }
     if (!axis && raw.stack === undefined) errors.push({ pointer: "", reason: "a plan needs its stack: stack, or a stack axis in the matrix (matrix.stack)" });
     if (axis && raw.spec !== undefined) errors.push({ pointer: "/spec", reason: "with a stack axis each stack is created from stacks/<stack>.yaml: leave spec out" });
     if (axis && Object.keys(raw.matrix)[0] !== "stack") errors.push({ pointer: "/matrix/stack", reason: "the stack axis comes first in the matrix: each approach runs as a block of its own" });
+    const byStack = raw.compare && !Array.isArray(raw.compare) ? (raw.compare as Record<string, string[]>) : undefined;
+    for (const stack of Object.keys(byStack ?? {})) {
+        if (!axis) errors.push({ pointer: `/compare/${stack}`, reason: "studies per stack need a stack axis (matrix.stack): give compare as a list" });
+        else if (!axis.includes(stack)) errors.push({ pointer: `/compare/${stack}`, reason: `is no stack of the matrix (${axis.join(", ")})` });
+    }
     if (errors.length) return { errors };
     return {
         plan: {
@@ -88,7 +99,8 @@ export function validatePlan(doc: unknown): { plan?: Plan; errors: SpecError[] }
             repetitions: typeof reps === "number" ? { fixed: reps } : { metric: "probeDowntimeMs", ...reps },
             runsPerUp: raw.runsPerUp ?? DEFAULT_RUNS_PER_UP,
             trafficSplitRuns: raw.trafficSplitRuns ?? DEFAULT_TRAFFIC_SPLIT_RUNS,
-            compare: raw.compare ?? [],
+            compare: byStack ? [...new Set(Object.values(byStack).flat())] : raw.compare ?? [],
+            ...(byStack ? { compareByStack: byStack } : {}),
         },
         errors: [],
     };

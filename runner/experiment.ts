@@ -45,6 +45,8 @@ interface Pending { cell: string; rep: number; runs: RunPlan[]; at: string; prev
 
 export interface RunnerOptions {
     resultsDir?: string;
+    /** Results directories of earlier plans whose runs fill this plan's empty cells of the same stack and settings. */
+    reuse?: string[];
     /** Destroy the lab once every cell is complete. */
     destroy?: boolean;
     out?: NodeJS.WriteStream;
@@ -100,6 +102,7 @@ export class Runner {
                     "give this plan another name or another results directory");
             }
         }
+        for (const dir of this.opts.reuse ?? []) this.reuse(dir, all);
         // Each stack (approach) is a block of its own; between blocks its lab is destroyed,
         // so that an idle lab's appliances cost the next approach nothing.
         const blocks = this.plan.stacks;
@@ -145,6 +148,30 @@ export class Runner {
             }
             if (this.stopping) break;
         }
+    }
+
+    /**
+     * Another plan's runs, taken into this plan's cells that have none yet, where the stack
+     * and every setting of the cell match (a block measured before, such as one approach of
+     * a comparison). Each row keeps where it came from (reusedFrom) and its run number.
+     */
+    private reuse(dir: string, all: Cell[]) {
+        const source = new ResultStore(path.resolve(dir));
+        if (!fs.existsSync(source.jsonl)) throw new Error(`--reuse ${dir}: it has no runs.jsonl`);
+        const rows = source.rows();
+        const empty = all.filter((c) => !this.store.rows().some((r) => r.cell === c.key));
+        const taken = new Map<string, number>();
+        for (const row of rows) {
+            const cell = empty.find((c) => cellStack(this.plan, c) === row.stack &&
+                Object.entries(c.params).every(([k, v]) => k === "stack" || String((row as any)[k]) === String(v)));
+            if (!cell) continue;
+            this.store.append({ ...row, plan: this.plan.name, cell: cell.key, reusedFrom: row.reusedFrom ?? row.plan });
+            taken.set(cell.key, (taken.get(cell.key) ?? 0) + 1);
+        }
+        // Run again on a resumed plan, its runs are there already.
+        const already = this.store.rows().some((r) => r.reusedFrom !== undefined && r.reusedFrom === rows[0]?.plan);
+        if (!taken.size && !already) throw new Error(`--reuse ${dir}: none of its ${rows.length} runs matches an empty cell of plan ${this.plan.name} (same stack and settings)`);
+        for (const [key, n] of taken) this.say(`reused ${n} runs of ${rows[0].plan} (${dir}) for cell '${key}'`);
     }
 
     private say(text: string) {

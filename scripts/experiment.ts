@@ -1,4 +1,4 @@
-// npm run experiment -- <plan.yaml> [--results DIR] [--destroy]
+// npm run experiment -- <plan.yaml> [--results DIR] [--reuse DIR]... [--destroy]
 // Runs a plan's migrations on its stack (see lib/experiment.ts), storing each run in
 // results/<plan>/ as it completes. Ctrl-C once finishes the run under way and stops; run
 // the same command again to resume. Exit status: 0 complete, 130 interrupted, 2 a bad
@@ -12,20 +12,24 @@ import { describe } from "../analysis/stats";
 import { duration } from "../runner/progress";
 
 function usage(): never {
-    console.error("usage: npm run experiment -- <plan.yaml> [--results DIR] [--destroy]");
+    console.error("usage: npm run experiment -- <plan.yaml> [--results DIR] [--reuse DIR]... [--destroy]");
     process.exit(2);
 }
 
 async function main() {
     const args = process.argv.slice(2);
-    const file = args.find((a, i) => !a.startsWith("--") && args[i - 1] !== "--results");
+    const valued = ["--results", "--reuse"];
+    const file = args.find((a, i) => !a.startsWith("--") && !valued.includes(args[i - 1]));
     if (!file) usage();
     const results = args.includes("--results") ? args[args.indexOf("--results") + 1] : undefined;
     if (args.includes("--results") && !results) usage();
+    // Earlier runs of the same stack and settings, for this plan's cells that have none.
+    const reuse = args.flatMap((a, i) => (a === "--reuse" ? [args[i + 1]] : []));
+    if (reuse.some((d) => !d || d.startsWith("--"))) usage();
 
     let runner: Runner;
     try {
-        runner = new Runner(loadPlan(file), { resultsDir: results && path.resolve(results), destroy: args.includes("--destroy") });
+        runner = new Runner(loadPlan(file), { resultsDir: results && path.resolve(results), reuse, destroy: args.includes("--destroy") });
     } catch (err) {
         if (err instanceof SpecValidationError) {
             console.error(`invalid plan:\n${err.message}`);

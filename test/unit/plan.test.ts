@@ -278,9 +278,58 @@ describe("a plan that varies the stack (the approach)", () => {
             (c.params.stack === "local-gre" ? 600 : 450) + 10 * i, 25000 + 100 * i)));
         const r = await buildReport(plan, rows);
         const t = r.tables.find((x) => x.caption.startsWith("Downtime (probe) (ms): approaches compared"))!;
-        assert.deepEqual(t.head, ["cell", "approaches", "n", "mean local-wan", "mean other", "difference", "95 % CI"]);
+        assert.deepEqual(t.head, ["cell", "approaches", "n", "mean local-wan", "mean other", "difference", "95 % CI", "study's difference [95 % CI]"]);
         // Equal spreads, difference 150: Welch's df is 4 and the half-width t(0.975, 4) * sqrt(2 * 100 / 3) = 22.67.
-        assert.deepEqual(t.rows[0], ["wanProfile=campus", "local-gre − local-wan", "3 / 3", "470.0", "620.0", "150.0", "[127.3, 172.7]"]);
+        assert.deepEqual(t.rows[0], ["wanProfile=campus", "local-gre − local-wan", "3 / 3", "470.0", "620.0", "150.0", "[127.3, 172.7]", "-"]);
         assert.ok(!r.tables.some((x) => x.caption.includes("paired differences")), "blocks are not paired");
+    });
+
+    it("compare per stack: each approach beside its own study, and the study's GRE − VXLAN beside ours", async () => {
+        const plan = validatePlan(doc({ compare: { "local-wan": ["seed000-vxlan"], "local-gre": ["seed000-gre"] } })).plan!;
+        assert.deepEqual(plan.compare, ["seed000-vxlan", "seed000-gre"]);
+        const rows = cells(plan).flatMap((c) => [1, 2, 3].map((i) => row(c.key, i, { stack: cellStack(plan, c) },
+            (c.params.stack === "local-gre" ? 600 : 450) + 10 * i, 25000 + 100 * i)));
+        const r = await buildReport(plan, rows);
+        const beside = (study: string) => r.tables.find((x) => x.caption.startsWith(`Downtime (probe) (ms): measured beside ${study}`))!.rows.map((x) => x[0]);
+        assert.deepEqual(beside("seed 000 VXLAN"), ["stack=local-wan wanProfile=campus", "stack=local-wan wanProfile=intra-eu"]);
+        assert.deepEqual(beside("seed 000 GRE"), ["stack=local-gre wanProfile=campus", "stack=local-gre wanProfile=intra-eu"]);
+        // Table 3(a) against 1(a) at campus: 578.65 − 430.54 = 148.11, n 40 each, SD 30.64 and 34.49: Welch df 76.9, t 1.991, half-width 14.53.
+        const t = r.tables.find((x) => x.caption.startsWith("Downtime (probe) (ms): approaches compared"))!;
+        assert.equal(t.rows[0][7], "148.1 [133.6, 162.6]");
+    });
+
+    it("studies per stack name stacks of the matrix, and need a stack axis", () => {
+        const words = (d: object) => validatePlan(d).errors.map((e) => `${e.pointer}: ${e.reason}`);
+        assert.deepEqual(words(doc({ compare: { "local-vx": ["seed000-vxlan"] } })), ["/compare/local-vx: is no stack of the matrix (local-wan, local-gre)"]);
+        assert.deepEqual(words({ ...base, compare: { local: ["seed000-vxlan"] } }), ["/compare/local: studies per stack need a stack axis (matrix.stack): give compare as a list"]);
+    });
+
+    it("--reuse takes another plan's runs into the empty cells of the same stack and settings, once", () => {
+        const dir = fs.mkdtempSync(path.join(os.tmpdir(), "wanlab-reuse-"));
+        try {
+            const plan = validatePlan(doc({})).plan!;
+            const earlier = new ResultStore(path.join(dir, "earlier"));
+            // A one-stack plan's rows: its cell keys have no stack, its rows name it.
+            for (const [i, p] of ["campus", "intra-eu", "trans-pacific"].entries()) {
+                earlier.append(row(`wanProfile=${p}`, 1, { plan: "old", stack: "local-wan", wanProfile: p, run: 7 + i }, 450, 25000));
+            }
+            earlier.append(row("wanProfile=campus", 2, { plan: "old", stack: "other", wanProfile: "campus", run: 20 }, 450, 25000));
+            const runner = new Runner(plan, { resultsDir: path.join(dir, "p"), reuse: [path.join(dir, "earlier")] });
+            (runner as any).reuse(path.join(dir, "earlier"), cells(plan));
+            const got = runner.store.rows().map((r) => [r.plan, r.cell, r.run, r.reusedFrom]);
+            assert.deepEqual(got, [["p", "stack=local-wan wanProfile=campus", 7, "old"], ["p", "stack=local-wan wanProfile=intra-eu", 8, "old"]]);
+            // Again (a resumed plan): nothing is taken twice, and that is no error.
+            (runner as any).reuse(path.join(dir, "earlier"), cells(plan));
+            assert.equal(runner.store.rows().length, 2);
+            assert.equal(readCsv(runner.store.csv)[0].reusedFrom, "old");
+            const none = new Runner(validatePlan({ ...doc({}), name: "q" }).plan!, { resultsDir: path.join(dir, "q") });
+            const other = new ResultStore(path.join(dir, "other"));
+            other.append(row("x", 1, { plan: "old2", stack: "local-wan", wanProfile: "trans-pacific" }, 450, 25000));
+            assert.throws(() => (none as any).reuse(path.join(dir, "other"), cells(none.plan)),
+                /none of its 1 runs matches an empty cell of plan q \(same stack and settings\)/);
+            assert.throws(() => (none as any).reuse(path.join(dir, "absent"), cells(none.plan)), /it has no runs.jsonl/);
+        } finally {
+            fs.rmSync(dir, { recursive: true, force: true });
+        }
     });
 });
