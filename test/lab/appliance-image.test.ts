@@ -71,9 +71,11 @@ describe("router appliance image", () => {
         assert.match(r.out, /^router rip\n network 10\.9\.0\.0\/16$/m);
     });
 
-    test("and GRE, IPv6 tunnels, VXLAN, bridges and Open vSwitch", () => {
+    test("and GRE, IPv6 tunnels, VXLAN, bridges, Open vSwitch, and veth between namespaces", () => {
         const r = ssh([
             "ip link add gre1 type gre local 10.9.0.1 remote 10.9.0.2",
+            // Several routers in one appliance, as namespaces (bench/one-appliance-gre.sh).
+            "ip netns add r9", "ip link add v9 type veth peer name v9 netns r9", "ip -n r9 -br link show v9", "ip netns del r9",
             "ip link add ip6t1 type ip6tnl local fd00::1 remote fd00::2",
             "ip link add vx1 type vxlan id 7 dstport 4789",
             "ip link add br9 type bridge",
