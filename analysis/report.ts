@@ -302,7 +302,9 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
         }
     }
 
-    tables.push(...approachTables(plan, all, rows));
+    const approaches = approachTables(plan, all, rows);
+    tables.push(...approaches.tables);
+    notes.push(...approaches.notes);
 
     // Paired differences, repetition i against repetition i: between the series
     // parameter's first value and each other value at each x value, or, with one
@@ -349,16 +351,20 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
  * paired: per combination of the other settings, each approach's mean against the first's,
  * and the difference with Welch's 95 % interval (seed 000 showed GRE − VXLAN this way).
  */
-export function approachTables(plan: Plan, all: Cell[], rows: RunRow[]): Table[] {
+export function approachTables(plan: Plan, all: Cell[], rows: RunRow[]): { tables: Table[]; notes: string[] } {
     // A plan written before stack axes existed has no stacks: one stack.
     const stacks = plan.stacks ?? [plan.stack];
-    if (stacks.length < 2) return [];
+    if (stacks.length < 2) return { tables: [], notes: [] };
     const [base, ...others] = stacks;
     const rest = (c: Cell) => Object.entries(c.params).filter(([k]) => k !== "stack").map(([k, v]) => `${k}=${v}`).join(" ");
     const groups = [...new Set(all.map(rest))];
     const out: Table[] = [];
+    const notes: string[] = [];
+    // Where an interval lies: above zero, below it, or across it.
+    const side = (d: { diff: number; halfWidth: number }) => (d.diff - d.halfWidth > 0 ? "above" : d.diff + d.halfWidth < 0 ? "below" : "within");
     for (const m of METRICS.filter((k) => k.study)) {
         const body: string[][] = [];
+        const sides = new Map<string, { ours: string[]; study: string[] }>();
         for (const g of groups) {
             const at = (stack: string) => all.find((c) => rest(c) === g && c.params.stack === stack)!;
             const a = values(rows, at(base).key, m);
@@ -368,6 +374,10 @@ export function approachTables(plan: Plan, all: Cell[], rows: RunRow[]): Table[]
                 const d = welchDifference(a, b);
                 const mean = (xs: number[]) => xs.reduce((x, y) => x + y, 0) / xs.length;
                 const sd = studyDifference(plan, at(base), at(other), m);
+                const tally = sides.get(other) ?? { ours: [], study: [] };
+                tally.ours.push(side(d));
+                if (sd) tally.study.push(side(sd));
+                sides.set(other, tally);
                 body.push([g || "all", `${other} − ${base}`, `${a.length} / ${b.length}`, num(mean(a), m.digits), num(mean(b), m.digits),
                     num(d.diff, m.digits), `[${num(d.diff - d.halfWidth, m.digits)}, ${num(d.diff + d.halfWidth, m.digits)}]`,
                     sd ? `${num(sd.diff, m.digits)} [${num(sd.diff - sd.halfWidth, m.digits)}, ${num(sd.diff + sd.halfWidth, m.digits)}]` : "-"]);
@@ -379,8 +389,14 @@ export function approachTables(plan: Plan, all: Cell[], rows: RunRow[]): Table[]
                 head: ["cell", "approaches", "n", `mean ${base}`, "mean other", "difference", "95 % CI", "study's difference [95 % CI]"], rows: body,
             });
         }
+        for (const [other, t] of sides) {
+            const count = (xs: string[], s: string) => xs.filter((x) => x === s).length;
+            const say = (xs: string[]) => `above in ${count(xs, "above")}, below in ${count(xs, "below")} and within noise in ${count(xs, "within")} of ${xs.length} cells`;
+            notes.push(`${m.title}, ${other} against ${base} (Welch's 95 % interval of the difference): ${say(t.ours)}` +
+                (t.study.length ? `; in the studies compared, ${say(t.study)}.` : "."));
+        }
     }
-    return out;
+    return { tables: out, notes };
 }
 
 /**
