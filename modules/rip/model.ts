@@ -44,6 +44,21 @@ export function ripInterfaces(spec: LabSpec, host: HostSpec): (AddressedInterfac
         .map((i) => ({ ...i, passive: (rip.passive ?? []).includes(i.name) }));
 }
 
+/** Two RIP routers that hear each other: b's updates leave bi and reach a on ai. */
+export interface Adjacency { a: HostSpec; ai: AddressedInterface; b: HostSpec; bi: AddressedInterface }
+
+/** Every ordered pair of RIP routers with active (not passive) interfaces on one segment, whatever their versions. */
+export function adjacencies(spec: LabSpec, isSameSegment: (a: string, b: string) => boolean): Adjacency[] {
+    const routers = spec.hosts.filter((h) => h.rip);
+    const active = new Map(routers.map((h) => [h.name, ripInterfaces(spec, h).filter((i) => !i.passive)]));
+    const out: Adjacency[] = [];
+    for (const a of routers) for (const ai of active.get(a.name)!) for (const b of routers) {
+        if (b === a) continue;
+        for (const bi of active.get(b.name)!) if (isSameSegment(ai.segment, bi.segment)) out.push({ a, ai, b, bi });
+    }
+    return out;
+}
+
 /** A route a RIP router learned: the prefix, its metric, and the neighbour's address it came from. */
 export interface RipRoute { prefix: string; metric: number; via?: string; from?: string }
 
@@ -55,7 +70,8 @@ export interface RipRoute { prefix: string; metric: number; via?: string; from?:
 export function converge(spec: LabSpec, isSameSegment: (a: string, b: string) => boolean): Map<string, Map<string, RipRoute>> {
     const routers = spec.hosts.filter((h) => h.rip);
     const tables = new Map<string, Map<string, RipRoute>>();
-    const active = new Map(routers.map((h) => [h.name, ripInterfaces(spec, h).filter((i) => !i.passive)]));
+    // Routers of different versions ignore each other's updates.
+    const heard = adjacencies(spec, isSameSegment).filter((x) => x.a.rip!.version === x.b.rip!.version);
     for (const h of routers) {
         const t = new Map<string, RipRoute>();
         const own = h.rip!.redistribute?.includes("connected") ? addressedInterfaces(spec, h) : ripInterfaces(spec, h);
@@ -65,20 +81,16 @@ export function converge(spec: LabSpec, isSameSegment: (a: string, b: string) =>
     }
     for (let round = 0, changed = true; changed && round < RIP_INFINITY; round++) {
         changed = false;
-        for (const r of routers) for (const ri of active.get(r.name)!) for (const s of routers) {
-            if (s === r || s.rip!.version !== r.rip!.version) continue;
-            for (const si of active.get(s.name)!) {
-                if (!isSameSegment(ri.segment, si.segment)) continue;
-                // s sends its table out of si; r hears it on ri.
-                for (const route of tables.get(s.name)!.values()) {
-                    if (route.from === r.name) continue;
-                    const metric = route.metric + 1;
-                    if (metric >= RIP_INFINITY) continue;
-                    const mine = tables.get(r.name)!.get(route.prefix);
-                    if (mine && mine.metric <= metric) continue;
-                    tables.get(r.name)!.set(route.prefix, { prefix: route.prefix, metric, via: hostPart(si.cidr), from: s.name });
-                    changed = true;
-                }
+        for (const { a: r, b: s, bi: si } of heard) {
+            // s sends its table out of si; r hears it.
+            for (const route of tables.get(s.name)!.values()) {
+                if (route.from === r.name) continue;
+                const metric = route.metric + 1;
+                if (metric >= RIP_INFINITY) continue;
+                const mine = tables.get(r.name)!.get(route.prefix);
+                if (mine && mine.metric <= metric) continue;
+                tables.get(r.name)!.set(route.prefix, { prefix: route.prefix, metric, via: hostPart(si.cidr), from: s.name });
+                changed = true;
             }
         }
     }
@@ -102,13 +114,14 @@ function checkHost(spec: LabSpec, ctx: CheckContext, h: HostSpec, i: number) {
 
 // Neighbours that cannot hear each other are a mistake the study's IOS defaults make easy.
 function checkVersions(spec: LabSpec, ctx: CheckContext) {
-    const routers = spec.hosts.map((h, i) => ({ h, i })).filter((x) => x.h.rip);
-    for (const a of routers) for (const ai of ripInterfaces(spec, a.h).filter((x) => !x.passive)) for (const b of routers) {
-        if (b.i <= a.i || a.h.rip!.version === b.h.rip!.version) continue;
-        if (ripInterfaces(spec, b.h).some((bi) => !bi.passive && ctx.net.sameSegment(ai.segment, bi.segment))) {
-            ctx.err(`/hosts/${b.i}/rip/version`, `host '${b.h.name}' runs RIP version ${b.h.rip!.version} and its neighbour '${a.h.name}' (on ${ai.name}) version ${a.h.rip!.version}: ` +
-                "each ignores the other's updates; give both the same version");
-        }
+    const index = (h: HostSpec) => spec.hosts.indexOf(h);
+    const said = new Set<string>();
+    for (const { a, ai, b } of adjacencies(spec, (x, y) => ctx.net.sameSegment(x, y))) {
+        // Each mismatched pair once, on the later router, for the first interface of the earlier one.
+        if (index(b) <= index(a) || a.rip!.version === b.rip!.version || said.has(`${a.name}/${ai.name}/${b.name}`)) continue;
+        said.add(`${a.name}/${ai.name}/${b.name}`);
+        ctx.err(`/hosts/${index(b)}/rip/version`, `host '${b.name}' runs RIP version ${b.rip!.version} and its neighbour '${a.name}' (on ${ai.name}) version ${a.rip!.version}: ` +
+            "each ignores the other's updates; give both the same version");
     }
 }
 

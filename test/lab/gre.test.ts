@@ -9,7 +9,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { daemonPids, Engine, onAppliance, residue, ROOT, sh } from "./harness";
+import { daemonPids, Engine, onAppliance, residue, ROOT, sh, txCounters } from "./harness";
 import { forwardPort } from "../../components/host/appliance";
 
 const STACK = "t-gre";
@@ -21,7 +21,7 @@ describe("GRE tunnel and RIP on two PE appliances", () => {
     /** A command on a PE appliance, over its forwarded SSH port (this test's own key). */
     const onPe = (pe: string, cmd: string) => onAppliance(STACK, pe, `${keys}/id`, cmd);
     const inA = (cmd: string) => sh(`ip netns exec wl-${STACK}-a ${cmd}`);
-    const tunnelPackets = (pe: string) => Number(/TX:.*\n\s*\d+\s+(\d+)/.exec(onPe(pe, "ip -s link show dev Tunnel1").out)?.[1] ?? NaN);
+    const tunnelPackets = (pe: string) => txCounters(STACK, pe, `${keys}/id`, "Tunnel1").packets;
 
     before(() => {
         assert.equal(sh(`ssh-keygen -q -t ed25519 -N '' -f ${keys}/id`).code, 0);

@@ -77,3 +77,10 @@ export function onAppliance(stack: string, host: string, keyFile: string, cmd: s
     return sh(`ssh -q -i ${keyFile} -p ${forwardPort(stack, host)} -o BatchMode=yes -o StrictHostKeyChecking=no ` +
         `-o UserKnownHostsFile=/dev/null root@127.0.0.1 ${JSON.stringify(cmd)}`);
 }
+
+/** What an appliance's interface has sent, from the kernel's counters (NaN if it has no such interface). */
+export function txCounters(stack: string, host: string, keyFile: string, ifname: string): { bytes: number; packets: number } {
+    const r = onAppliance(stack, host, keyFile, `cat /sys/class/net/${ifname}/statistics/tx_bytes /sys/class/net/${ifname}/statistics/tx_packets`);
+    const [bytes, packets] = r.code === 0 ? r.out.trim().split(/\s+/).map(Number) : [NaN, NaN];
+    return { bytes, packets };
+}

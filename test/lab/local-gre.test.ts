@@ -8,7 +8,7 @@ import * as assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
-import { daemonPids, Engine, initLabStack, onAppliance, residue, ROOT, sh } from "./harness";
+import { daemonPids, Engine, initLabStack, onAppliance, residue, ROOT, sh, txCounters } from "./harness";
 import type { MigrationRecord } from "../../modules/migration/record";
 
 const STACK = "t-lgre";
@@ -19,7 +19,7 @@ describe("local-gre: migrations across GRE Tunnel1 between two PE appliances", (
     const daemonsBefore = daemonPids();
     const runs: MigrationRecord[] = [];
     const onPe = (pe: string, cmd: string) => onAppliance(STACK, pe, `${work}/id`, cmd);
-    const tunnelBytes = (pe: string) => Number(/TX:.*\n\s*(\d+)/.exec(onPe(pe, "ip -s link show dev Tunnel1").out)?.[1] ?? NaN);
+    const tunnelBytes = (pe: string) => txCounters(STACK, pe, `${work}/id`, "Tunnel1").bytes;
 
     const up = (run: number, direction: string, profile: string): { m: MigrationRecord; seconds: number } => {
         engine.ok(["config", "set", "--stack", STACK, "wanlab:migrationRun", String(run)]);
