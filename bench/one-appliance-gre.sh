@@ -43,6 +43,10 @@ for i in 1 2; do
   ip -n "$P-host$i" route add default via "192.168.$i.1"
   ip -n "$P-shell" link add "ab$i" type bridge
   ip -n "$P-shell" link set "h$i" master "ab$i" up
+  # As the lab's links do (components/host/link.ts): no transmit checksum offload, and so
+  # no segmentation offload either, which would let 64 KiB segments cross the taps.
+  ip netns exec "$P-host$i" ethtool -K eth0 tx off >/dev/null
+  ip netns exec "$P-shell" ethtool -K "h$i" tx off >/dev/null
 done
 
 ssh-keygen -q -t ed25519 -N "" -C wlb1a -f "$tmp/id"
@@ -61,11 +65,15 @@ in_vm() {
 # The three routers as namespaces in the VM, addressed as local-gre addresses them:
 # pe1 eth1 (site 1) and eth2 to pc; pc to both PEs; pe2 the mirror. Tunnel1 runs between
 # the PEs' loopbacks, reached over pc by static /32s (as local-gre's A5 routes).
-in_vm NETEM="'$netem'" sh -s <<'VM'
+in_vm NETEM="'$netem'" dash -s <<'VM'
 set -eu
+# iproute2's ip, not busybox's: dash, not busybox's sh, which runs its own applets; sshd's PATH has no sbin.
+export PATH=/usr/sbin:/usr/bin:/sbin:/bin
 for n in pe1 pc pe2; do ip netns add $n; ip -n $n link set lo up; ip netns exec $n sysctl -qw net.ipv4.ip_forward=1; done
+# Each PE's site NIC is its eth1, as in local-gre.
 ip link set eth1 netns pe1
 ip link set eth2 netns pe2
+ip -n pe2 link set eth2 name eth1
 ip link add wan netns pe1 type veth peer name eth1 netns pc
 ip link add wan netns pe2 type veth peer name eth2 netns pc
 for i in 1 2; do
@@ -101,7 +109,7 @@ begin=$(date +%s%N)
 ip netns exec "$P-host1" iperf3 -c 192.168.2.10 -p 5299 -t "$secs" -P "$streams" -J > "$tmp/client.json"
 end=$(date +%s%N)
 t1=$(ticks)
-gre_tx=$(in_vm ip netns exec pe1 cat /sys/class/net/Tunnel1/statistics/tx_bytes)
+gre_tx=$(in_vm /usr/sbin/ip netns exec pe1 cat /sys/class/net/Tunnel1/statistics/tx_bytes)
 node -e '
 const [file, t0, t1, hz, ns, secs, streams, profile, rate, boot, greTx] = process.argv.slice(1);
 const r = JSON.parse(require("fs").readFileSync(file, "utf8"));
