@@ -76,7 +76,7 @@ export function reuseNotes(rows: RunRow[]): string[] {
     for (const r of rows.filter((x) => x.reusedFrom)) groups.set(`${r.reusedFrom} ${r.stack}`, [...(groups.get(`${r.reusedFrom} ${r.stack}`) ?? []), r]);
     return [...groups.values()].map((g) => {
         const times = g.map((r) => r.startedAt).sort();
-        const own = rows.filter((r) => r.stack !== g[0].stack).map((r) => r.startedAt).sort();
+        const own = rows.filter((r) => !r.reusedFrom).map((r) => r.startedAt).sort();
         return `${g.length} runs of stack ${g[0].stack} were measured by plan ${g[0].reusedFrom} (${times[0].slice(0, 16)} to ${times[times.length - 1].slice(0, 16)} UTC) ` +
             `and reused here` + (own.length ? `; this plan's own runs are from ${own[0].slice(0, 16)} to ${own[own.length - 1].slice(0, 16)} UTC` : "") + ".";
     });

@@ -287,9 +287,13 @@ describe("a plan that varies the stack (the approach)", () => {
     it("compare per stack: each approach beside its own study, and the study's GRE − VXLAN beside ours", async () => {
         const plan = validatePlan(doc({ compare: { "local-wan": ["seed000-vxlan"], "local-gre": ["seed000-gre"] } })).plan!;
         assert.deepEqual(plan.compare, ["seed000-vxlan", "seed000-gre"]);
-        const rows = cells(plan).flatMap((c) => [1, 2, 3].map((i) => row(c.key, i, { stack: cellStack(plan, c) },
-            (c.params.stack === "local-gre" ? 600 : 450) + 10 * i, 25000 + 100 * i)));
+        // The VXLAN block reused from an earlier plan, the GRE block this plan's own.
+        const rows = cells(plan).flatMap((c) => [1, 2, 3].map((i) => row(c.key, i, {
+            stack: cellStack(plan, c), ...(c.params.stack === "local-wan" ? { reusedFrom: "seed000-vxlan" } : { startedAt: "2026-12-06T02:39:54.000Z" }),
+        }, (c.params.stack === "local-gre" ? 600 : 450) + 10 * i, 25000 + 100 * i)));
         const r = await buildReport(plan, rows);
+        assert.ok(r.notes.includes("6 runs of stack local-wan were measured by plan seed000-vxlan (2001-09-09T01:46 to 2001-09-09T01:46 UTC) " +
+            "and reused here; this plan's own runs are from 2026-12-06T02:39 to 2026-12-06T02:39 UTC."), r.notes.join("\n"));
         const beside = (study: string) => r.tables.find((x) => x.caption.startsWith(`Downtime (probe) (ms): measured beside ${study}`))!.rows.map((x) => x[0]);
         assert.deepEqual(beside("seed 000 VXLAN"), ["stack=local-wan wanProfile=campus", "stack=local-wan wanProfile=intra-eu"]);
         assert.deepEqual(beside("seed 000 GRE"), ["stack=local-gre wanProfile=campus", "stack=local-gre wanProfile=intra-eu"]);
