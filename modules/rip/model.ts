@@ -117,7 +117,7 @@ function checkVersions(spec: LabSpec, ctx: CheckContext) {
     const index = (h: HostSpec) => spec.hosts.indexOf(h);
     const said = new Set<string>();
     for (const { a, ai, b } of adjacencies(spec, (x, y) => ctx.net.sameSegment(x, y))) {
-        // Each mismatched pair once, on the later router, for the first interface of the earlier one.
+        // Each mismatched pair once per interface of the earlier router, said on the later one.
         if (index(b) <= index(a) || a.rip!.version === b.rip!.version || said.has(`${a.name}/${ai.name}/${b.name}`)) continue;
         said.add(`${a.name}/${ai.name}/${b.name}`);
         ctx.err(`/hosts/${index(b)}/rip/version`, `host '${b.name}' runs RIP version ${b.rip!.version} and its neighbour '${a.name}' (on ${ai.name}) version ${a.rip!.version}: ` +
