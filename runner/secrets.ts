@@ -13,7 +13,7 @@ import { configKey } from "../model/config";
 /** Config keys of the secrets that can be generated, with a generator for each. */
 export function generatableSecrets(spec: LabSpec): Record<string, () => string> {
     const out: Record<string, () => string> = {};
-    for (const s of spec.storage) if (s.chap) out[s.chap.password.config] = () => crypto.randomBytes(12).toString("hex");
+    for (const s of spec.storage) if ("chap" in s && s.chap) out[s.chap.password.config] = () => crypto.randomBytes(12).toString("hex");
     for (const h of spec.hosts) if (h.appliance) out[h.appliance.key.config] = sshKey;
     return out;
 }

@@ -17,10 +17,13 @@ log() { printf '[bootstrap] %s\n' "$*" >&2; }
 # are built with (cpio, gzip), shellcheck, which npm test runs on every script, and
 # busybox-static and bc, which the hand-written baseline lab (bench/manual-lab.sh) uses, and
 # tini, which reaps the QEMUs of an emulated host's libvirtd (libvirtd-create.sh), and
-# nftables, whose counters give each migration's traffic split (modules/traffic).
+# nftables, whose counters give each migration's traffic split (modules/traffic), and
+# nfs-ganesha with its VFS backend and rpcbind, the userspace NFSv3 server (modules/nfs;
+# this kernel has no nfsd).
 DEB_PACKAGES=(iproute2 iputils-ping util-linux procps ethtool openssh-server openssh-client kmod frr
   openvswitch-switch libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
-  tgt cpio gzip gawk socat iperf3 shellcheck busybox-static bc tini nftables)
+  tgt cpio gzip gawk socat iperf3 shellcheck busybox-static bc tini nftables
+  nfs-ganesha nfs-ganesha-vfs rpcbind)
 # QEMU 9.0 or newer: older ones lose guest memory writes in a live migration under TCG
 # (docs/experiments/tcg-migration-hang). Debian 12 has 7.2, so there it comes from
 # bookworm-backports.

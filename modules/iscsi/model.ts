@@ -4,20 +4,16 @@
 import type { ModuleModel } from "../../model/modules";
 import type { SecretRef } from "../../model/types";
 import { nodeId } from "../../model/graph";
-import { hypervisorHosts, vmHosts } from "../libvirt/model";
-import { hostNode } from "../../model/network";
-import { inPrefix } from "../../model/address";
+import { hypervisorHosts } from "../libvirt/model";
+import { checkStorageReach, type StorageSpec } from "../libvirt/storage";
 
 export interface IscsiStorageSpec {
     name: string; host: string; type: "iscsi"; implementation: "tgt" | "lio";
     portal: string; iqn: string; sizeMiB: number; initiators?: string[];
     chap?: { user: string; password: SecretRef };
 }
-/** Any kind of storage a VM's disk can be on (each kind is a module's variant of `storage`). */
-export type StorageSpec = { name: string; host: string; type: string } & Partial<IscsiStorageSpec>;
-
-declare module "../../model/types" {
-    interface LabSpec { storage: StorageSpec[] }
+declare module "../libvirt/storage" {
+    interface StorageKinds { iscsi: IscsiStorageSpec }
 }
 
 export const isIscsi = (s: StorageSpec): s is IscsiStorageSpec => s.type === "iscsi";
@@ -46,18 +42,8 @@ export const module: ModuleModel = {
                 ctx.err(`/storage/${i}/portal`, `${st.portal} is not an address of host '${st.host}'`);
         });
         // Every hypervisor a VM may run on opens its disk: it reaches the portal, from an address the target lets in.
-        ctx.later(() => spec.vms.forEach((vm, i) => {
-            const st = spec.storage.find((s) => s.name === vm.disk.storage);
-            if (!st || !isIscsi(st)) return;
-            for (const host of vmHosts(spec, vm)) {
-                const path = ctx.net.roundTrip(hostNode(host), st.portal);
-                if (!path.ok) {
-                    ctx.err(`/vms/${i}/disk/storage`, `host '${host}', where VM '${vm.name}' may run, cannot reach storage '${st.name}' at ${st.portal}: ${path.reason}`);
-                } else if (st.initiators?.length && !st.initiators.some((p) => inPrefix(path.source, p))) {
-                    ctx.err(`/vms/${i}/disk/storage`, `host '${host}', where VM '${vm.name}' may run, reaches storage '${st.name}' from ${path.source}, ` +
-                        `which none of its initiators (${st.initiators.join(", ")}) lets in: add a prefix that holds ${path.source}`);
-                }
-            }
+        ctx.later(() => spec.storage.forEach((st, i) => {
+            if (isIscsi(st)) checkStorageReach(spec, ctx, { index: i, name: st.name, address: st.portal, addressPointer: `/storage/${i}/portal`, allowed: st.initiators, allowedWord: "initiators" });
         }));
     },
     // The target on its host; the initiator on every hypervisor, where any VM may run.

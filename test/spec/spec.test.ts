@@ -11,6 +11,7 @@ import * as path from "node:path";
 import * as yaml from "js-yaml";
 import { SpecValidationError } from "../../model/types";
 import { loadSpec, validateDocument } from "../../model/validate";
+import { isIscsi, type IscsiStorageSpec } from "../../modules/iscsi/model";
 
 const ROOT = path.resolve(__dirname, "..", "..");
 const FIXTURES = path.join(__dirname, "fixtures");
@@ -87,7 +88,7 @@ describe("shipped stacks", () => {
         // The overlay, the iSCSI target, the VM and its migration (seed 000 §1-2).
         assert.deepEqual(spec.bridges.map((b) => `${b.host}/${b.name}`), ["host1/br0", "host1/br1", "host2/br0", "host2/br1", "router/ovl"]);
         assert.deepEqual(spec.tunnels.map((t) => [t.name, t.endpoints.map((e) => e.host)]), [["overlay", ["host1", "host2", "router"]]]);
-        assert.deepEqual(spec.storage.map((st) => [st.name, st.host, st.portal]), [["shared", "storage", "192.168.5.5"]]);
+        assert.deepEqual(spec.storage.filter(isIscsi).map((st) => [st.name, st.host, st.portal]), [["shared", "storage", "192.168.5.5"]]);
         assert.deepEqual(spec.vms.map((v) => [v.name, v.host, v.disk.storage]), [["vm1", "host1", "shared"]]);
         assert.deepEqual(
             spec.migration && [spec.migration.vm, spec.migration.from, spec.migration.to, spec.migration.probe.from],
@@ -274,8 +275,9 @@ describe("the new fields' schema", () => {
         assert.deepEqual(errors, []);
         assert.ok(spec);
         assert.deepEqual(spec.hosts.map((h) => h.accel), ["tcg", "tcg", "kvm"]);
-        assert.equal(spec.storage[0].implementation, "lio");
-        assert.deepEqual(spec.storage[0].chap, { user: "wanlab", password: { config: "chapPassword" } });
+        const st = spec.storage[0] as IscsiStorageSpec;
+        assert.equal(st.implementation, "lio");
+        assert.deepEqual(st.chap, { user: "wanlab", password: { config: "chapPassword" } });
         assert.equal(spec.vms[0].interfaces[0].mtu, 1400);
         assert.deepEqual(spec.vms[0].image, { kernel: "/var/lib/wanlab/vmlinuz", initrd: "/var/lib/wanlab/initrd.img" });
         assert.deepEqual(spec.migration, {
