@@ -20,6 +20,25 @@
 //	    On the client: record the VM's messages until SIGINT or SIGTERM, then print a
 //	    JSON report: connections, breaks, silences over -stall, retransmissions. FILE is
 //	    written when the first message arrives.
+//	wanlab-probe echo-client -to ADDR:PORT [-interval 10ms]
+//	    On the VM: request an echo every interval, carrying its reports of the replies (echo.go).
+//	wanlab-probe echo-target [-port 9002] [-ready FILE]
+//	    On the proxy: answer, record by sequence number, print JSON at SIGINT or SIGTERM.
+//	wanlab-probe stream-client -to ADDR:PORT [-rate 20Mbit]
+//	    On the VM: send a bulk stream at the rate to the server, reconnecting when the
+//	    connection breaks (or while the server is absent); every 100 ms the stream carries
+//	    the VM's TCP_INFO counters (stream.go).
+//	wanlab-probe stream-server [-port 9003] [-ready FILE]
+//	    On the client: bin the bytes received by 100 ms until SIGINT or SIGTERM, then print
+//	    a JSON report: bins, connections, breaks, the longest stall, the sender's
+//	    retransmissions. FILE is written when the first bytes arrive.
+//	wanlab-probe tcp-capture-stats -r FILE.pcap [-port 49152[-49215]] [-largest]
+//	    Anywhere: each TCP connection in a classic pcap (tcpdump -w), as JSON: bytes,
+//	    segments, retransmissions, out-of-order segments, duplicate ACKs (pcap.go).
+//	wanlab-probe sockperf-bins -r FILE [-bin 100ms]
+//	    On the host that ran sockperf ping-pong: its --full-log as JSON, per bin of the
+//	    monotonic clock the transactions and their round trips, and the longest gap
+//	    between replies (rr.go).
 package main
 
 import (
@@ -81,6 +100,57 @@ func main() {
 		ready := fs.String("ready", "", "a file written when the first message arrives")
 		_ = fs.Parse(os.Args[2:])
 		fail(tcpServer(*port, *stall, *ready))
+	case "echo-client":
+		fs := flag.NewFlagSet("echo-client", flag.ExitOnError)
+		to := fs.String("to", "", "the target's ADDR:PORT")
+		interval := fs.Duration("interval", 10*time.Millisecond, "time between requests")
+		_ = fs.Parse(os.Args[2:])
+		if *to == "" || *interval <= 0 {
+			usage()
+		}
+		fail(echoClientRun(*to, *interval, nil))
+	case "echo-target":
+		fs := flag.NewFlagSet("echo-target", flag.ExitOnError)
+		port := fs.Int("port", 9002, "UDP port")
+		ready := fs.String("ready", "", "a file written when the first request arrives")
+		_ = fs.Parse(os.Args[2:])
+		fail(echoTargetMain(*port, *ready))
+	case "stream-client":
+		fs := flag.NewFlagSet("stream-client", flag.ExitOnError)
+		to := fs.String("to", "", "the server's ADDR:PORT")
+		rate := fs.String("rate", "20Mbit", "the stream's rate in bits per second (k, M, G: 10^3, 10^6, 10^9)")
+		_ = fs.Parse(os.Args[2:])
+		bps, err := parseRate(*rate)
+		if *to == "" || err != nil {
+			fail(err)
+			usage()
+		}
+		fail(streamClient(*to, bps, nil))
+	case "stream-server":
+		fs := flag.NewFlagSet("stream-server", flag.ExitOnError)
+		port := fs.Int("port", 9003, "TCP port")
+		ready := fs.String("ready", "", "a file written when the first bytes arrive")
+		_ = fs.Parse(os.Args[2:])
+		fail(streamServer(*port, *ready))
+	case "tcp-capture-stats":
+		fs := flag.NewFlagSet("tcp-capture-stats", flag.ExitOnError)
+		file := fs.String("r", "", "the capture (classic pcap)")
+		ports := fs.String("port", "", "only connections on this port or range (N or N-M)")
+		largest := fs.Bool("largest", false, "only the connection with the most bytes")
+		_ = fs.Parse(os.Args[2:])
+		if *file == "" {
+			usage()
+		}
+		fail(captureStats(*file, *ports, *largest))
+	case "sockperf-bins":
+		fs := flag.NewFlagSet("sockperf-bins", flag.ExitOnError)
+		file := fs.String("r", "", "sockperf's --full-log")
+		bin := fs.Duration("bin", 100*time.Millisecond, "bin width, whole ms")
+		_ = fs.Parse(os.Args[2:])
+		if *file == "" || *bin < time.Millisecond || *bin%time.Millisecond != 0 {
+			usage()
+		}
+		fail(sockperfBinsFile(*file, *bin))
 	default:
 		usage()
 	}
