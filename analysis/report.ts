@@ -7,7 +7,8 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import type { Cell, Plan, Parameter } from "../model/plan";
 import { cells, cellStudies } from "../model/plan";
-import { type MeasuredKey, measured, type RunRow, SPLIT_COLUMNS } from "./results";
+import { type MeasuredKey, measured, type RunRow, type RunTrace, SPLIT_COLUMNS } from "./results";
+import { alignedMedians, type Baseline, seed003Section, seed004Section } from "./seed-studies";
 import { CellStats, describe, pairedDifference, welchDifference, welchFromSummaries } from "./stats";
 import { PROFILE_ORDER, STUDY_SPLITS, STUDY_TABLES, StudyTable } from "./studies";
 import { loadSpec } from "../model/validate";
@@ -32,6 +33,22 @@ export const METRICS: Metric[] = [
     { key: "totalMs", title: "Total migration time", unit: "s", scale: 1 / 1000, digits: 2, study: "totalS", figure: "total-time" },
     { key: "dataMiB", title: "Data moved", unit: "MiB", scale: 1, digits: 1 },
     { key: "rttBeforeMs", title: "RTT client-VM before migrating", unit: "ms", scale: 1, digits: 2 },
+    // Seed 003: the VM's own probe to the proxy (the forward path's gap, the replies lost and late on the way back).
+    { key: "vmForwardGapMs", title: "Downtime (the VM's probe: forward gap at the target)", unit: "ms", scale: 1, digits: 1, figure: "vm-probe-gap" },
+    { key: "vmRepliesLost", title: "Replies lost on the way back to the VM", unit: "replies", scale: 1, digits: 2, figure: "replies-lost" },
+    { key: "vmRepliesLate", title: "Replies late (round trip over 3 × before, 50 ms at least)", unit: "replies", scale: 1, digits: 2 },
+    // Seed 004: a local disk's copy, and TCP during the migration.
+    { key: "diskDoneMs", title: "Disk copied (from the migration's start)", unit: "s", scale: 1 / 1000, digits: 2 },
+    { key: "streamBeforeMbps", title: "VM's TCP stream before the migration", unit: "Mbit/s", scale: 1, digits: 2 },
+    { key: "streamDuringMbps", title: "VM's TCP stream during the migration", unit: "Mbit/s", scale: 1, digits: 2 },
+    { key: "streamAfterMbps", title: "VM's TCP stream after the migration", unit: "Mbit/s", scale: 1, digits: 2 },
+    { key: "streamDipMbps", title: "VM's TCP stream: lowest 1 s mean", unit: "Mbit/s", scale: 1, digits: 2 },
+    { key: "streamStallMs", title: "VM's TCP stream: longest stall", unit: "ms", scale: 1, digits: 1 },
+    { key: "rrBeforePerS", title: "TCP request/response before", unit: "transactions/s", scale: 1, digits: 1 },
+    { key: "rrDuringPerS", title: "TCP request/response during", unit: "transactions/s", scale: 1, digits: 1 },
+    { key: "rrAfterPerS", title: "TCP request/response after", unit: "transactions/s", scale: 1, digits: 1 },
+    { key: "captureMiB", title: "Migration connection's bytes (capture on the source)", unit: "MiB", scale: 1, digits: 1 },
+    { key: "captureRetrans", title: "Migration connection's retransmitted segments", unit: "segments", scale: 1, digits: 0 },
 ];
 
 /** A table both renderers share. */
@@ -42,11 +59,11 @@ export interface Figure { file: string; title: string; svg: string }
 export interface Report { tables: Table[]; figures: Figure[]; notes: string[]; topology?: Figure }
 
 const AXIS_TITLES: Record<Parameter | "stack", string> = {
-    stack: "approach (stack)", wanProfile: "WAN delay profile", wanRateMbit: "WAN rate (Mbit/s)", vmMemoryMiB: "VM memory (MiB)", vmFillPct: "guest memory filled (%)", vmDirtyMiBps: "guest rewrite rate (MiB/s)", probeIntervalMs: "probe interval (ms)",
+    stack: "approach (stack)", wanProfile: "WAN delay profile", wanRateMbit: "WAN rate (Mbit/s)", vmMemoryMiB: "VM memory (MiB)", vmFillPct: "guest memory filled (%)", vmDirtyMiBps: "guest rewrite rate (MiB/s)", probeIntervalMs: "probe interval (ms)", vmDiskMiB: "VM disk (MiB)",
 };
 
 const STUDY_NAMES: Record<string, string> = {
-    "seed000-vxlan": "seed 000 VXLAN", "seed000-gre": "seed 000 GRE", "seed001-pmipv6": "seed 001 PMIPv6",
+    "seed000-vxlan": "seed 000 VXLAN", "seed000-gre": "seed 000 GRE", "seed001-pmipv6": "seed 001 PMIPv6", seed003: "seed 003", seed004: "seed 004",
 };
 
 /** A cell's values of a metric, in the metric's unit, over the runs fit for statistics. */
@@ -236,7 +253,10 @@ export function splitTables(plan: Plan, all: Cell[], rows: RunRow[]): { tables: 
     return { tables, points };
 }
 
-export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
+/** What a report draws on besides the rows: the runs' series over time, and the FTP baseline measured on the lab. */
+export interface ReportExtras { traces?: RunTrace[]; baselines?: Baseline[] }
+
+export async function buildReport(plan: Plan, rows: RunRow[], extras: ReportExtras = {}): Promise<Report> {
     const all = cells(plan);
     const tables: Table[] = [];
     const notes: string[] = [];
@@ -277,7 +297,8 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
     tables.push(...split.tables);
 
     // The studies' tables beside the measured ones, where a cell matches a study's column.
-    for (const study of plan.compare) {
+    // (Seeds 003 and 004 have sections of their own, below.)
+    for (const study of plan.compare.filter((x) => STUDY_TABLES.some((t) => t.study === x))) {
         for (const m of METRICS.filter((x) => x.study)) {
             const body: string[][] = [];
             for (const c of all.filter((x) => cellStudies(plan, x).includes(study))) {
@@ -305,6 +326,11 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
     const approaches = approachTables(plan, all, rows);
     tables.push(...approaches.tables);
     notes.push(...approaches.notes);
+    // Seeds 003 and 004, whose results are per mode and storage, not per WAN profile.
+    for (const sec of [seed003Section(plan, all, rows, extras.baselines ?? []), seed004Section(plan, all, rows)]) {
+        tables.push(...sec.tables);
+        notes.push(...sec.notes);
+    }
 
     // Paired differences, repetition i against repetition i: between the series
     // parameter's first value and each other value at each x value, or, with one
@@ -338,11 +364,17 @@ export async function buildReport(plan: Plan, rows: RunRow[]): Promise<Report> {
 
     const figures = [];
     for (const m of METRICS.filter((k) => k.figure)) {
+        // No run measured it (the VM's probe in a plan without one): no figure.
+        if ([...stats.get(m.key)!.values()].every((x) => !x)) continue;
         const file = `${m.figure}-vs-${x === "wanProfile" ? "delay" : x}.svg`;
         const title = `${m.title} vs ${AXIS_TITLES[x].replace(/ \(.*/, "")}`;
         figures.push({ file, title, svg: await chart(plan, rows, m, stats.get(m.key)!, title) });
     }
     if (split.points.length) figures.push({ file: "traffic-split.svg", title: "Traffic split per migration", svg: await splitChart(split.points) });
+    for (const [key, file, what, unit] of [["streamMbps", "stream-over-time.svg", "The VM's TCP stream", "Mbit/s"], ["rrPerS", "request-response-over-time.svg", "TCP request/response", "transactions/s"]] as const) {
+        const lines = alignedMedians(extras.traces ?? [], key);
+        if (lines.size) figures.push({ file, title: `${what} around the switchover (median per 100 ms over the runs, per approach)`, svg: await overTimeChart(lines, `${what} (${unit})`) });
+    }
     return { tables, figures, notes };
 }
 
@@ -431,6 +463,21 @@ async function splitChart(points: { cell: string; cls: string; mib: number }[]):
         width: { step: 60 }, height: 300,
     };
     return vegaSvg(spec);
+}
+
+/** One line per stack over time, 0 at the switchover (the migrate command's end). */
+async function overTimeChart(lines: Map<string, [number, number][]>, yTitle: string): Promise<string> {
+    const values = [...lines.entries()].flatMap(([stack, pts]) => pts.map(([ms, v]) => ({ s: ms / 1000, v, stack })));
+    return vegaSvg({
+        $schema: "https://vega.github.io/schema/vega-lite/v6.json",
+        width: 460, height: 260, background: "white", data: { values },
+        mark: { type: "line", interpolate: "step-after", strokeWidth: 1.2 },
+        encoding: {
+            x: { field: "s", type: "quantitative", title: "time from the end of the migration (s)" },
+            y: { field: "v", type: "quantitative", title: yTitle, scale: { domainMin: 0 } },
+            color: { field: "stack", type: "nominal", title: null, legend: { orient: "bottom" } },
+        },
+    });
 }
 
 /** A vega-lite spec drawn as SVG, without a browser. */
@@ -538,8 +585,8 @@ export async function topology(plan: Plan, notes: string[]): Promise<Figure | un
 }
 
 /** Write report.md, report.html, the figures and the lab's drawing into dir. Returns the files written. */
-export async function writeReport(dir: string, plan: Plan, rows: RunRow[], header: string[]): Promise<string[]> {
-    const r = await buildReport(plan, rows);
+export async function writeReport(dir: string, plan: Plan, rows: RunRow[], header: string[], extras: ReportExtras = {}): Promise<string[]> {
+    const r = await buildReport(plan, rows, extras);
     r.topology = await topology(plan, r.notes);
     const files: string[] = [];
     for (const f of [...(r.topology ? [r.topology] : []), ...r.figures]) {

@@ -35,6 +35,19 @@ export interface RunRow {
     /** The traffic split (MiB on the WAN's interfaces, both ways, by class); null where the run did not count it. */
     trafficMiB?: number | null; trafficMigrationMiB?: number | null; trafficStorageMiB?: number | null;
     trafficClientMiB?: number | null; trafficTunnelMiB?: number | null; trafficOtherMiB?: number | null;
+    /**
+     * The VM's own echo probe (seed 003): the forward path's longest gap at the target, the
+     * replies lost and late on the way back, and whether the VM's source address changed
+     * (a NAT move); null without it.
+     */
+    vmForwardGapMs?: number | null; vmRepliesLost?: number | null; vmRepliesLate?: number | null; vmSourceChanged?: boolean | null;
+    /** A local disk copied along (seed 004): its size, and when its copy was through (ms from the start); null with a shared disk. */
+    vmDiskMiB?: number; diskCopiedMiB?: number | null; diskDoneMs?: number | null;
+    /** The TCP watch (seed 004): the VM's stream (Mbit/s before, during, after; its dip, longest stall, retransmissions, survival), request/response per second, the migration connection in the capture. */
+    streamBeforeMbps?: number | null; streamDuringMbps?: number | null; streamAfterMbps?: number | null; streamDipMbps?: number | null;
+    streamStallMs?: number | null; streamRetrans?: number | null; streamSurvived?: boolean | null;
+    rrBeforePerS?: number | null; rrDuringPerS?: number | null; rrAfterPerS?: number | null; rrGapMs?: number | null;
+    captureMiB?: number | null; captureRetrans?: number | null; captureOutOfOrder?: number | null; captureDupAcks?: number | null;
     /** The plan that measured this run, when this plan reused it (npm run experiment -- --reuse DIR). */
     reusedFrom?: string;
 }
@@ -48,6 +61,9 @@ export const COLUMNS = [
     "probeSent", "probeLost", "rttBeforeMs", "answeredAfter", "upS", "fillMiB", "dirtyMiBps", "iterations",
     "udpEchoDowntimeMs", "udpOneWayDowntimeMs", "udpTmtMs", "tcpSurvived", "tcpStallMs", "tcpRetrans",
     "trafficMiB", "trafficMigrationMiB", "trafficStorageMiB", "trafficClientMiB", "trafficTunnelMiB", "trafficOtherMiB",
+    "vmForwardGapMs", "vmRepliesLost", "vmRepliesLate", "vmSourceChanged", "vmDiskMiB", "diskCopiedMiB", "diskDoneMs",
+    "streamBeforeMbps", "streamDuringMbps", "streamAfterMbps", "streamDipMbps", "streamStallMs", "streamRetrans", "streamSurvived",
+    "rrBeforePerS", "rrDuringPerS", "rrAfterPerS", "rrGapMs", "captureMiB", "captureRetrans", "captureOutOfOrder", "captureDupAcks",
     "reusedFrom",
 ] as const;
 
@@ -70,19 +86,52 @@ export function rowFromRecord(plan: Plan, cell: Cell, rep: number, r: MigrationR
         tcpSurvived: r.tcp?.survived ?? null, tcpStallMs: r.tcp?.longestStallMs ?? null, tcpRetrans: r.tcp?.retransmissions ?? null,
         trafficMiB: r.traffic ? round(r.traffic.totalBytes / MiB, 4) : null,
         ...Object.fromEntries(Object.entries(SPLIT_COLUMNS).map(([cls, col]) => [col, r.traffic?.classes[cls] ? round(r.traffic.classes[cls].bytes / MiB, 4) : null])),
+        // Without ping (a VM behind a NAT), the VM's own probe says whether it came back: its requests reached the target after the migration.
+        ...(r.probe.sent === 0 && r.vmProbe ? { answeredAfter: r.vmProbe.requestsAfter > 0 } : {}),
+        vmForwardGapMs: r.vmProbe?.forwardGap?.ms ?? null, vmRepliesLost: r.vmProbe?.repliesLost ?? null, vmRepliesLate: r.vmProbe?.repliesLate ?? null,
+        vmSourceChanged: r.vmProbe ? r.vmProbe.sources.length > 1 : null,
+        diskCopiedMiB: r.diskCopy?.processedBytes != null ? round(r.diskCopy.processedBytes / MiB, 1) : null, diskDoneMs: r.diskCopy?.doneFromStartMs ?? null,
+        streamBeforeMbps: r.stream?.meanMbps.before ?? null, streamDuringMbps: r.stream?.meanMbps.during ?? null, streamAfterMbps: r.stream?.meanMbps.after ?? null,
+        streamDipMbps: r.stream?.dip?.mbps ?? null, streamStallMs: r.stream?.longestStall?.ms ?? null, streamRetrans: r.stream?.retransmissions ?? null,
+        streamSurvived: r.stream ? r.stream.survived : null,
+        rrBeforePerS: r.rr?.perSecondIn.before ?? null, rrDuringPerS: r.rr?.perSecondIn.during ?? null, rrAfterPerS: r.rr?.perSecondIn.after ?? null, rrGapMs: r.rr?.longestGap?.ms ?? null,
+        captureMiB: r.capture ? round(r.capture.bytes.total / MiB, 2) : null, captureRetrans: r.capture?.retransmissions ?? null,
+        captureOutOfOrder: r.capture?.outOfOrder ?? null, captureDupAcks: r.capture?.dupAcks ?? null,
     };
 }
 
 /** The rows' measurements that statistics are taken of. */
-export type MeasuredKey = "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs" | "dataMiB" | "rttBeforeMs" | "udpOneWayDowntimeMs" | "udpEchoDowntimeMs";
+export type MeasuredKey = "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs" | "dataMiB" | "rttBeforeMs" | "udpOneWayDowntimeMs" | "udpEchoDowntimeMs"
+    | "vmForwardGapMs" | "vmRepliesLost" | "vmRepliesLate" | "diskDoneMs" | "streamDuringMbps" | "streamDipMbps" | "streamStallMs"
+    | "rrBeforePerS" | "rrDuringPerS" | "rrAfterPerS" | "streamBeforeMbps" | "streamAfterMbps" | "captureMiB" | "captureRetrans";
 
 /** A metric's values over the rows fit for statistics: a run whose VM never answered again has only a lower bound. */
 export function measured(rows: RunRow[], key: MeasuredKey): number[] {
     return rows.filter((r) => r.answeredAfter).map((r) => r[key]).filter((x): x is number => x !== null && x !== undefined);
 }
 
+/**
+ * A run's series over time, where it has them (seed 004's TCP watch): the stream's
+ * throughput and the request/response rate per 100 ms, each [ms from the migrate
+ * command's start, value], and the command's length, which places the switchover.
+ */
+export interface RunTrace {
+    cell: string; rep: number; run: number; stack: string; totalMs: number;
+    streamMbps?: [number, number][]; rrPerS?: [number, number][];
+}
+
+export function traceFromRecord(row: RunRow, r: MigrationRecord): RunTrace | undefined {
+    if (!r.stream && !r.rr) return undefined;
+    return {
+        cell: row.cell, rep: row.rep, run: row.run, stack: row.stack, totalMs: r.totalMs,
+        ...(r.stream ? { streamMbps: r.stream.series } : {}), ...(r.rr ? { rrPerS: r.rr.series } : {}),
+    };
+}
+
 export class ResultStore {
     readonly jsonl: string;
+    /** The runs' series over time (traces.jsonl), where they have them. */
+    readonly traces: string;
     readonly csv: string;
     readonly failures: string;
     readonly log: string;
@@ -92,6 +141,7 @@ export class ResultStore {
         this.jsonl = path.join(dir, "runs.jsonl");
         this.csv = path.join(dir, "runs.csv");
         this.failures = path.join(dir, "failures.jsonl");
+        this.traces = path.join(dir, "traces.jsonl");
         this.log = path.join(dir, "engine.log");
     }
 
@@ -107,6 +157,14 @@ export class ResultStore {
         fs.renameSync(tmp, this.csv);
     }
 
+    trace(t: RunTrace | undefined) {
+        if (t) appendLine(this.traces, JSON.stringify(t));
+    }
+
+    allTraces(): RunTrace[] {
+        return readJsonLines<RunTrace>(this.traces);
+    }
+
     fail(entry: { cell: string; rep: number; run: number; from: string; to: string; at: string; error: string }) {
         appendLine(this.failures, JSON.stringify(entry));
     }
@@ -120,14 +178,17 @@ export class ResultStore {
 export function readCsv(file: string): RunRow[] {
     const numeric = new Set(["rep", "run", "vmMemoryMiB", "probeDowntimeMs", "libvirtDowntimeMs", "totalMs", "libvirtElapsedMs",
         "dataMiB", "guestMemoryMiB", "probeSent", "probeLost", "rttBeforeMs", "upS", "fillMiB", "dirtyMiBps", "iterations",
-        "udpEchoDowntimeMs", "udpOneWayDowntimeMs", "udpTmtMs", "tcpStallMs", "tcpRetrans", "trafficMiB", ...Object.values(SPLIT_COLUMNS)]);
+        "udpEchoDowntimeMs", "udpOneWayDowntimeMs", "udpTmtMs", "tcpStallMs", "tcpRetrans", "trafficMiB", ...Object.values(SPLIT_COLUMNS),
+        "vmForwardGapMs", "vmRepliesLost", "vmRepliesLate", "vmDiskMiB", "diskCopiedMiB", "diskDoneMs", "streamBeforeMbps", "streamDuringMbps",
+        "streamAfterMbps", "streamDipMbps", "streamStallMs", "streamRetrans", "rrBeforePerS", "rrDuringPerS", "rrAfterPerS", "rrGapMs",
+        "captureMiB", "captureRetrans", "captureOutOfOrder", "captureDupAcks"]);
     return parse(fs.readFileSync(file, "utf8"), {
         columns: true,
         cast: (value, ctx) => {
             if (ctx.header) return value;
             const col = String(ctx.column);
             if (col === "answeredAfter") return value === "true";
-            if (col === "tcpSurvived") return value === "" ? null : value === "true";
+            if (col === "tcpSurvived" || col === "streamSurvived" || col === "vmSourceChanged") return value === "" ? null : value === "true";
             if (numeric.has(col)) return value === "" ? null : Number(value);
             return value === "" ? undefined : value;
         },

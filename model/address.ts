@@ -79,3 +79,13 @@ export function overlappingPairs(prefixes: string[]): Map<number, number[]> {
     for (const list of out.values()) list.sort((a, b) => a - b);
     return out;
 }
+
+/**
+ * Why a MAC cannot be a source address, in words (undefined if it can): a multicast or
+ * all-zero source is dropped by every bridge. `who` is what should get a unicast one.
+ */
+export function macProblem(mac: string, who = "the VM"): string | undefined {
+    if (parseInt(mac.slice(0, 2), 16) & 1) return `MAC ${mac} is a multicast address (the lowest bit of its first byte is set): give ${who} a unicast MAC, such as 52:54:00:xx:xx:xx`;
+    if (/^(00:){5}00$/.test(mac)) return `MAC ${mac} is all zeros: give ${who} a unicast MAC, such as 52:54:00:xx:xx:xx`;
+    return undefined;
+}

@@ -1,17 +1,29 @@
 // The lab's IPv4 network as the model sees it, so that validation can say whether a packet
 // gets from one node to an address and back before anything is built: L2 segments (links,
 // bridges plugged into them, overlays joining bridges), each node's addresses on them,
-// its static routes and whether it forwards. Modules add their parts in their checks;
-// the questions are asked once every module has added its own (CheckContext.later).
+// its static routes, whether it forwards, and the source NAT it does (a hypervisor that
+// masquerades its VMs, as libvirt's default network does). Modules add their parts in
+// their checks; the questions are asked once every module has added its own
+// (CheckContext.later).
 // Node names are labels for messages ("host 'h1'", "VM 'vm1' on host 'h2'").
 import { hostPart, parseAddress, parsePrefix } from "./address";
 
 interface Iface { ip: string; net: number; bits: number; seg: string; cidr: string }
 interface Route { to: string; net: number; bits: number; via: string; distance: number }
-interface Node { ifaces: Iface[]; routes: Route[]; forwards: boolean }
+/** Source NAT: a packet from `inside` that leaves by an interface on segment `out` takes that interface's address. */
+interface Masquerade { inside: string; net: number; bits: number; out: string }
+interface Node { ifaces: Iface[]; routes: Route[]; forwards: boolean; masquerades: Masquerade[] }
 
-/** A path's outcome: where it went and its MTU, or, in words, where it stops. */
-export type PathResult = { ok: true; hops: string[]; mtu: number; source: string; segments: string[] } | { ok: false; reason: string };
+/** A source address a node rewrote on the way: the reply comes back to `node` (at `to`), whose connection tracking sends it on to `from`. */
+export interface Translation { node: string; from: string; to: string }
+
+/**
+ * A path's outcome: where it went and its MTU, the source the destination sees (after any
+ * NAT on the way, in `nat`), or, in words, where it stops.
+ */
+export type PathResult =
+    | { ok: true; hops: string[]; mtu: number; source: string; segments: string[]; nat: Translation[] }
+    | { ok: false; reason: string };
 
 /** Administrative distances, as IOS and FRR rank a route to the same prefix. */
 export const DISTANCE = { static: 1, rip: 120 } as const;
@@ -78,6 +90,17 @@ export class Network {
         this.node(node).forwards = on;
     }
 
+    /**
+     * The node masquerades what it forwards from the `inside` prefix out of its interface
+     * on segment `out`: such a packet takes that interface's address as its source, and
+     * the reply to it is sent on to the original source (connection tracking). Nothing
+     * outside reaches an inside address unless it has a route there.
+     */
+    masquerade(node: string, inside: string, out: string) {
+        const p = parsePrefix(inside);
+        this.node(node).masquerades.push({ inside, net: netOf(bytes(p.addr), p.bits), bits: p.bits, out });
+    }
+
     /** The MTU of the segment: the smallest any of its parts allows (1500 if none says). */
     mtu(seg: string): number {
         if (!this.mtuOf) {
@@ -90,33 +113,58 @@ export class Network {
         return this.mtuOf.get(this.root(seg)) ?? 1500;
     }
 
+    /** The MTU of the segment without what one of its parts sets. */
+    private mtuExcept(seg: string, except: string): number {
+        const r = this.root(seg);
+        let m = Infinity;
+        for (const [id, v] of this.mtus) if (id !== except && this.root(id) === r) m = Math.min(m, v);
+        return m === Infinity ? 1500 : m;
+    }
+
     /** Take a node out (a VM placed on another host to ask about it there). */
     remove(node: string) {
         this.nodes.delete(node);
         this.owners = undefined;
     }
 
-    /** Whether a packet from node reaches ip, and the reply comes back to the address it left from. */
-    roundTrip(from: string, ip: string): PathResult {
-        const there = this.path(from, ip);
+    /**
+     * Whether a packet from node reaches ip, and the reply comes back to the address it left
+     * from: to the source the destination saw, and from each NAT on the way (last first)
+     * on to the source it rewrote.
+     */
+    roundTrip(from: string, ip: string, exceptMtuOf?: string): PathResult {
+        const there = this.path(from, ip, true, exceptMtuOf);
         if (!there.ok) return there;
-        const back = this.path(there.hops[there.hops.length - 1], there.source);
+        const back = this.path(there.hops[there.hops.length - 1], there.source, false, exceptMtuOf);
         if (!back.ok) return { ok: false, reason: `the reply cannot come back to ${there.source}: ${back.reason}` };
-        return { ...there, mtu: Math.min(there.mtu, back.mtu) };
+        let mtu = Math.min(there.mtu, back.mtu);
+        for (const t of [...there.nat].reverse()) {
+            const on = this.path(t.node, t.from, false, exceptMtuOf);
+            if (!on.ok) return { ok: false, reason: `the reply cannot come back to ${t.from} from ${t.node}, which rewrote its source to ${t.to}: ${on.reason}` };
+            mtu = Math.min(mtu, on.mtu);
+        }
+        return { ...there, mtu };
     }
 
-    /** One way, hop by hop: connected subnet first, else the longest matching route. */
-    path(from: string, ip: string): PathResult {
+    /**
+     * One way, hop by hop: connected subnet first, else the longest matching route. A node
+     * that masquerades rewrites the source of what it forwards (unless `translate` is off:
+     * a reply, which connection tracking maps back instead). `exceptMtuOf`: a segment whose
+     * own MTU does not bound the path (a tunnel, for its underlay packets, which cross the
+     * bridges it joins but are not its frames).
+     */
+    path(from: string, ip: string, translate = true, exceptMtuOf?: string): PathResult {
         const dst = u32(ip);
         const hops = [from];
         const segments: string[] = [];
+        const nat: Translation[] = [];
         let cur = from;
         let mtu = Infinity;
         let source: string | undefined;
         for (let n = 0; n < MAX_HOPS; n++) {
             const node = this.nodes.get(cur);
             if (!node) return { ok: false, reason: `${cur} has no address` };
-            if (node.ifaces.some((i) => i.ip === ip)) return { ok: true, hops, mtu: mtu === Infinity ? 65535 : mtu, source: source ?? ip, segments };
+            if (node.ifaces.some((i) => i.ip === ip)) return { ok: true, hops, mtu: mtu === Infinity ? 65535 : mtu, source: source ?? ip, segments, nat };
             if (n > 0 && !node.forwards) return { ok: false, reason: `${cur} would have to forward it and does not forward IPv4 (give it the role router, or forwarding: true)` };
             let out = this.connected(node, dst);
             let next = ip;
@@ -128,8 +176,16 @@ export class Network {
                 next = r.via;
             }
             source ??= out.ip;
+            // A forwarded packet from a masqueraded prefix, leaving by the NAT's outside.
+            if (n > 0 && translate && node.masquerades.length) {
+                const src = u32(source), seg = out.seg;
+                if (node.masquerades.some((x) => x.out === seg && netOf(src, x.bits) === x.net)) {
+                    nat.push({ node: cur, from: source, to: out.ip });
+                    source = out.ip;
+                }
+            }
             segments.push(out.seg);
-            mtu = Math.min(mtu, this.mtu(out.seg));
+            mtu = Math.min(mtu, exceptMtuOf ? this.mtuExcept(out.seg, exceptMtuOf) : this.mtu(out.seg));
             const owner = this.owner(out.seg, next);
             if (!owner) {
                 return { ok: false, reason: next === ip
@@ -177,7 +233,7 @@ export class Network {
 
     private node(name: string): Node {
         let n = this.nodes.get(name);
-        if (!n) this.nodes.set(name, (n = { ifaces: [], routes: [], forwards: false }));
+        if (!n) this.nodes.set(name, (n = { ifaces: [], routes: [], forwards: false, masquerades: [] }));
         return n;
     }
 }

@@ -14,9 +14,10 @@ import { type SpecError, SpecValidationError } from "./types";
 export const PARAMETERS = {
     wanProfile: configKey("wanProfile"), wanRateMbit: configKey("wanRateMbit"), vmMemoryMiB: configKey("vmMemoryMiB"),
     vmFillPct: configKey("vmFillPct"), vmDirtyMiBps: configKey("vmDirtyMiBps"), probeIntervalMs: configKey("probeIntervalMs"),
+    vmDiskMiB: configKey("vmDiskMiB"),
 } as const;
 export type Parameter = keyof typeof PARAMETERS;
-export type Metric = "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs";
+export type Metric = "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs" | "vmForwardGapMs";
 
 export type Repetitions = { fixed: number } | { untilRelHalfWidthPct: number; metric: Metric; min: number; max: number };
 

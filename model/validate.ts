@@ -27,6 +27,8 @@ export function validateDocument(doc: unknown): { spec?: LabSpec; errors: SpecEr
     const ctx = new CheckContext(spec);
     coreErrors(spec, ctx);
     for (const m of modules()) m.check?.(spec, ctx);
+    // Address clashes that only a host-private segment (declared by any module) could clear.
+    ctx.settle();
     if (!ctx.errors.length) ctx.runLater();
     if (!ctx.errors.length) ctx.errors.push(...platformErrors(spec));
     return ctx.errors.length ? { errors: ctx.errors } : { spec, errors: [] };

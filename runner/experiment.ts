@@ -18,7 +18,7 @@ import { type MigrationRecord, recordFile } from "../modules/migration/record";
 import { batchRuns, type Direction, directionOf, type RunPlan } from "../modules/migration/model";
 import { engineEnv, ROOT } from "./engine";
 import { Cell, cellConfig, cells, cellStack, Plan, PARAMETERS, stackSpec } from "../model/plan";
-import { measured, ResultStore, RunRow, rowFromRecord } from "../analysis/results";
+import { measured, ResultStore, RunRow, rowFromRecord, traceFromRecord } from "../analysis/results";
 import { ensureSecrets } from "./secrets";
 import { applySettings, configKey, parseSettings, settledErrors } from "../model/config";
 import { describe } from "../analysis/stats";
@@ -266,7 +266,9 @@ export class Runner {
             const rep = p.rep + i;
             const record = this.readRecord(run.run, run.from, run.to);
             if (record) completed++;
-            if (record && record.probe.rttBeforeMs === null) {
+            // Without ping (a VM behind a NAT) the VM's own probe says whether it answered before.
+            const silentBefore = (x: MigrationRecord) => (x.probe.sent > 0 || !x.vmProbe ? x.probe.rttBeforeMs === null : x.vmProbe.rttBeforeMs === null);
+            if (record && silentBefore(record)) {
                 this.store.fail({ cell: p.cell, rep, ...run, at: p.at, error: "the VM did not answer the probe before the migration: not a measurement" });
                 this.location = record.to;
                 this.say(`run ${run.run} (${p.cell}) completed before the runner stopped, but its VM did not answer before migrating: not a measurement`);
@@ -375,7 +377,9 @@ export class Runner {
         for (const [i, run] of runs.entries()) {
             const record = records[i];
             const failure = { cell: cell.key, rep: firstRep + i, ...run, at: pending.at };
-            if (record && record.probe.rttBeforeMs === null) {
+            // Without ping (a VM behind a NAT) the VM's own probe says whether it answered before.
+            const silentBefore = (x: MigrationRecord) => (x.probe.sent > 0 || !x.vmProbe ? x.probe.rttBeforeMs === null : x.vmProbe.rttBeforeMs === null);
+            if (record && silentBefore(record)) {
                 // The VM did not answer before the migration began: the lab was broken, not the
                 // migration. Not a measurement: kept as a failure, and the experiment stops.
                 this.location = record.to;
@@ -385,6 +389,7 @@ export class Runner {
             } else if (record) {
                 const row = rowFromRecord(this.plan, cell, firstRep + i, record, r.seconds / count);
                 this.store.append(row);
+                this.store.trace(traceFromRecord(row, record));
                 this.location = record.to;
                 this.progress.ran();
                 this.say(`${label(i)}: downtime ${fmt(row.probeDowntimeMs)} ms (libvirt ${fmt(row.libvirtDowntimeMs)} ms), ` +

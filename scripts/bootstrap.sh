@@ -19,11 +19,13 @@ log() { printf '[bootstrap] %s\n' "$*" >&2; }
 # tini, which reaps the QEMUs of an emulated host's libvirtd (libvirtd-create.sh), and
 # nftables, whose counters give each migration's traffic split (modules/traffic), and
 # nfs-ganesha with its VFS backend and rpcbind, the userspace NFSv3 server (modules/nfs;
-# this kernel has no nfsd).
+# this kernel has no nfsd), and what watches TCP during a migration (seed 004): sockperf
+# (TCP request/response, in the guest and on the client) and tcpdump (the migration's
+# connection).
 DEB_PACKAGES=(iproute2 iputils-ping util-linux procps ethtool openssh-server openssh-client kmod frr
   openvswitch-switch libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   tgt cpio gzip gawk socat iperf3 shellcheck busybox-static bc tini nftables
-  nfs-ganesha nfs-ganesha-vfs rpcbind)
+  nfs-ganesha nfs-ganesha-vfs rpcbind sockperf tcpdump)
 # QEMU 9.0 or newer: older ones lose guest memory writes in a live migration under TCG
 # (docs/experiments/tcg-migration-hang). Debian 12 has 7.2, so there it comes from
 # bookworm-backports.
@@ -85,7 +87,8 @@ fi
 # older bootstrap's) is replaced, not written through. The environment passes to go build.
 go_build() {
   local out=$1 pkg=$2 what=$3
-  if [ -L "$out" ] || [ ! -x "$out" ] || [ "tools/$pkg/main.go" -nt "$out" ] || [ tools/go.sum -nt "$out" ]; then
+  # Any Go file of the package newer than the binary (not only main.go) means a build.
+  if [ -L "$out" ] || [ ! -x "$out" ] || [ -n "$(find "tools/$pkg" -name '*.go' -newer "$out" -print -quit)" ] || [ tools/go.sum -nt "$out" ]; then
     command -v go >/dev/null || { log "no Go toolchain to build $what (tools/$pkg): install Go"; exit 1; }
     log "building $what (tools/$pkg)"
     mkdir -p "$(dirname "$out")"

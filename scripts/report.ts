@@ -42,7 +42,10 @@ async function main() {
         `report written ${new Date().toISOString()} by \`npm run report -- ${dir}\``,
     ];
     fs.mkdirSync(out, { recursive: true });
-    for (const f of await writeReport(out, plan, rows, header)) console.log(f);
+    // The FTP baseline (bench/ftp-baseline.sh), where it was measured: one JSON line per path and size.
+    const baselineFile = path.join(dir, "ftp-baseline.jsonl");
+    const baselines = fs.existsSync(baselineFile) ? fs.readFileSync(baselineFile, "utf8").split("\n").filter(Boolean).map((l) => JSON.parse(l)) : [];
+    for (const f of await writeReport(out, plan, rows, header, { traces: store.allTraces(), baselines })) console.log(f);
 }
 
 main().catch((err) => {

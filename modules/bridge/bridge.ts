@@ -1,5 +1,6 @@
 // A bridge on one host: Open vSwitch or a Linux bridge. It may carry the host's address,
-// and other components plug ports into it.
+// and a Linux bridge a MAC of the stack file's (set, so that its ports do not change it);
+// other components plug ports into it.
 import * as pulumi from "@pulumi/pulumi";
 import { script } from "../../lib/shell";
 import type { Host } from "../../components/host/host";
@@ -24,7 +25,9 @@ export class Bridge extends pulumi.ComponentResource {
         const { spec, host, ovs } = args;
         this.spec = spec;
         this.host = host;
-        const env = { BR: spec.name, ADDR: spec.address ?? "", DATAPATH: ovs?.datapath ?? "" };
+        const env: Record<string, string> = { BR: spec.name, ADDR: spec.address ?? "", DATAPATH: ovs?.datapath ?? "" };
+        // Only a bridge that names a MAC gets the variable and the line: the others' commands stay as they were.
+        if (spec.mac) env.MAC = spec.mac;
         this.bridge = spec.type === "ovs"
             ? host.command(`bridge-${spec.name}`, {
                 create: script(
@@ -38,6 +41,7 @@ export class Bridge extends pulumi.ComponentResource {
             : host.command(`bridge-${spec.name}`, {
                 create: script(
                     'ip link show "$BR" >/dev/null 2>&1 || ip link add "$BR" type bridge',
+                    ...(spec.mac ? ['ip link set "$BR" address "$MAC"'] : []),
                     'ip link set "$BR" up',
                     '[ -z "$ADDR" ] || ip addr replace "$ADDR" dev "$BR"',
                 ),

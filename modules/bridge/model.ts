@@ -1,13 +1,14 @@
 // Bridges on hosts: Open vSwitch (the hypervisors, as in the studies) or Linux bridges
-// (the router's overlay gateway). A bridge may carry the host's address; a link end may
-// be plugged into one instead of being addressed.
+// (the router's overlay gateway, a NAT's private bridge). A bridge may carry the host's
+// address, and a Linux bridge a MAC of the stack file's (so that two hosts' gateways can
+// share one); a link end may be plugged into one instead of being addressed.
 import { pushTo } from "../../lib/maps";
 import type { ModuleModel } from "../../model/modules";
 import type { CheckContext } from "../../model/context";
-import { inPrefix } from "../../model/address";
+import { inPrefix, macProblem } from "../../model/address";
 import { nodeId } from "../../model/graph";
 
-export interface BridgeSpec { name: string; host: string; type: "ovs" | "linux"; address?: string }
+export interface BridgeSpec { name: string; host: string; type: "ovs" | "linux"; address?: string; mac?: string }
 
 declare module "../../model/types" {
     interface LabSpec { bridges: BridgeSpec[] }
@@ -45,8 +46,16 @@ export const module: ModuleModel = {
             pushTo(uplinksOf, `${e.host}/${e.bridge}`, l.subnet);
         }));
         spec.bridges.forEach((b, i) => {
+            if (b.mac) {
+                const bad = macProblem(b.mac, "the bridge");
+                if (bad) ctx.err(`/bridges/${i}/mac`, bad);
+                else if (b.type !== "linux") ctx.err(`/bridges/${i}/mac`, `bridge '${b.name}' is an Open vSwitch bridge: a mac is set on Linux bridges only (type: linux)`);
+                // Hosts may share one (NAT gateways, modules/nat); a VM may not have it (modules/libvirt).
+                else if (!ctx.lookup("bridge mac", b.mac)) ctx.provide("bridge mac", b.mac, `/bridges/${i}/mac`);
+            }
             if (!b.address) return;
-            ctx.claimAddress(b.address, `/bridges/${i}/address`);
+            // Unique in the lab, unless the bridge is private to its host (a NAT's inside).
+            ctx.claimAddress(b.address, `/bridges/${i}/address`, { host: b.host, segment: bridgeSegment(b.host, b.name) });
             ctx.attach(b.host, b.address, bridgeSegment(b.host, b.name));
             // A bridge's address must sit in the subnet of a link plugged into it.
             const uplinks = uplinksOf.get(`${b.host}/${b.name}`) ?? [];
@@ -57,7 +66,7 @@ export const module: ModuleModel = {
     uses: (spec) => spec.bridges.map((b, i) => ({ host: b.host, capability: b.type, pointer: `/bridges/${i}/type` })),
     graph(spec, g) {
         for (const b of spec.bridges) {
-            g.node(nodeId.bridge(b.host, b.name), { kind: "bridge", parent: b.host, label: `${b.name} (${b.type === "ovs" ? "OVS" : "Linux bridge"})`, lines: b.address ? [b.address] : [] });
+            g.node(nodeId.bridge(b.host, b.name), { kind: "bridge", parent: b.host, label: `${b.name} (${b.type === "ovs" ? "OVS" : "Linux bridge"})`, lines: [...(b.address ? [b.address] : []), ...(b.mac ? [b.mac] : [])] });
             if (b.address) g.own(b.host, b.address);
         }
         for (const l of spec.links) for (const e of l.ends) if (e.bridge) g.plug(e.host, e.interface, nodeId.bridge(e.host, e.bridge));

@@ -30,11 +30,20 @@ export function checkOverlays(ctx: CheckContext, tunnels: (Overlay & { type: str
 // each of its remotes over the underlay, with room for the encapsulated frame.
 function joinOverlay(ctx: CheckContext, t: Overlay, at: string, encap: Encapsulation) {
     const seg = `tunnel:${t.name}`;
+    // Bridges that are one L2 domain already (their uplinks on one LAN) would get a second
+    // path through the tunnel: a loop that floods every broadcast for ever (003.md §5).
+    t.endpoints.forEach((e, j) => t.endpoints.slice(0, j).forEach((d) => {
+        if (ctx.net.sameSegment(bridgeSegment(d.host, d.bridge), bridgeSegment(e.host, e.bridge)))
+            ctx.err(`${at}/endpoints/${j}/bridge`, `bridge '${e.bridge}' on host '${e.host}' and bridge '${d.bridge}' on host '${d.host}' are one L2 segment already ` +
+                `(a link plugged into both), and tunnel '${t.name}' joins them again: a loop, in which every broadcast circles for ever. ` +
+                "Put the hosts' uplinks on different subnets, joined by a router, or the tunnel's ports on bridges without an uplink");
+    }));
     ctx.net.segment(seg, t.mtu);
     for (const e of t.endpoints) ctx.net.join(seg, bridgeSegment(e.host, e.bridge));
     ctx.later(() => t.endpoints.forEach((e, j) => e.remotes.forEach((r, k) => {
         const pointer = `${at}/endpoints/${j}/remotes/${k}`;
-        const path = ctx.net.roundTrip(hostNode(e.host), r);
+        // The tunnel's own MTU bounds its frames, not the underlay packets that carry them.
+        const path = ctx.net.roundTrip(hostNode(e.host), r, seg);
         if (!path.ok) return ctx.err(pointer, `host '${e.host}' cannot reach the tunnel's remote ${r} over the underlay: ${path.reason}`);
         const need = (t.mtu ?? 1500) + encap.overhead(t);
         if (path.mtu < need) {

@@ -12,8 +12,9 @@ import { hypervisorHosts, runsLibvirt, type VmSpec } from "./model";
 import { decideAccel, type Decision, parseProbe, PROBE_TIMEOUT_S, probeScript, probeThisMachine, VM_CPU_MODEL } from "./accel";
 import { Hypervisor } from "./hypervisor";
 import { guestFiles, VirtualMachine } from "./vm";
-import { limitLines } from "./limits";
-import { tcpProbeServer } from "../migration/model";
+import { diskSpaceLines, limitLines } from "./limits";
+import { diskPool, localDiskBackend } from "./local-disk";
+import { echoTarget, rrPort, streamTarget, tcpProbeServer } from "../migration/model";
 
 /** The kernel a host's probe boots: that of a VM it runs first, else of any VM (each may move anywhere). */
 function probeImage(spec: { vms: VmSpec[] }, host: string) {
@@ -98,7 +99,7 @@ export const stage: Stage = {
 
     preflight(lab, h) {
         if (!runsLibvirt(lab.spec, h)) return [];
-        return [...limitLines(lab.spec, h), ...accelLines(lab, h)];
+        return [...limitLines(lab.spec, h), ...diskSpaceLines(lab.spec, h), ...accelLines(lab, h)];
     },
 
     build(lab) {
@@ -118,9 +119,11 @@ export const stage: Stage = {
             lab.add("compute", hv);
             return hv;
         });
+        // A pool for local disks on every hypervisor, where a VM has one (a copy may land anywhere).
+        const pools = lab.spec.vms.some((vm) => vm.disk.local) ? hypervisors.map(diskPool) : [];
         const vmsOutput: Record<string, unknown> = {};
         for (const vm of lab.spec.vms) {
-            const disk = lab.need<DiskBackend>("disk", vm.disk.storage);
+            const disk = vm.disk.local ? localDiskBackend(vm.name, vm.disk.local.sizeMiB, pools) : lab.need<DiskBackend>("disk", vm.disk.storage!);
             const machine = new VirtualMachine(vm.name, {
                 spec: vm, disk,
                 home: lab.need<Hypervisor>("hypervisor", vm.host), hypervisors,
@@ -128,8 +131,11 @@ export const stage: Stage = {
                 accel: decisionOf(lab, vm.host).apply((d) => ("error" in d ? "kvm" : d.accel)),
                 bridgeTypes: Object.fromEntries(lab.spec.bridges.filter((b) => b.host === vm.host).map((b) => [b.name, b.type])),
                 tcpProbeTo: tcpProbeServer(lab.spec, vm.name),
+                echo: echoTarget(lab.spec, vm.name) ? { to: echoTarget(lab.spec, vm.name)!, intervalMs: lab.spec.migration!.probe.intervalMs } : undefined,
+                stream: streamTarget(lab.spec, vm.name), rrPort: rrPort(lab.spec, vm.name),
+                localDiskMiB: vm.disk.local?.sizeMiB,
                 // Not the WAN's emulation: a VM boots the same with or without it.
-                dependsOn: [...lab.builtIn("links", "network", "routing"), disk.ready, ...hypervisors],
+                dependsOn: [...lab.builtIn("links", "network", "routing"), disk.ready, ...(disk.waitFor ?? []), ...hypervisors],
             }, lab.child);
             lab.provide("vm", vm.name, machine);
             lab.add("compute", machine);

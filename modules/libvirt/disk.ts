@@ -6,6 +6,8 @@ import type { Hypervisor } from "./hypervisor";
 export interface DiskBackend {
     /** The storage component: a VM starts once it is up. */
     ready: pulumi.Resource;
+    /** More that must be up first (a local disk's pools on every hypervisor it may move to). */
+    waitFor?: pulumi.Resource[];
     /** The rendered <disk> element, and a note for the domain XML's comment. */
     diskXml: string;
     note: string;

@@ -3,7 +3,7 @@
 // accelerator a hypervisor uses is decided by a probe that boots a guest (accel.ts).
 import type { ModuleModel } from "../../model/modules";
 import type { LabSpec } from "../../model/types";
-import { inPrefix } from "../../model/address";
+import { inPrefix, macProblem } from "../../model/address";
 import { bridgeRef, bridgeSegment } from "../bridge/model";
 import type { Network } from "../../model/network";
 import { nodeId } from "../../model/graph";
@@ -12,7 +12,8 @@ export type Accel = "auto" | "kvm" | "tcg";
 export interface VmInterface { bridge: string; mac: string; address?: string; gateway?: string; mtu: number }
 export interface VmSpec {
     name: string; host: string; memoryMiB: number; vcpus: number; interfaces: VmInterface[];
-    disk: { storage: string };
+    /** On shared storage, or local to its hypervisor (exactly one: the schema says so). */
+    disk: { storage?: string; local?: { sizeMiB: number } };
     image?: { kernel: string; initrd: string };
 }
 
@@ -62,13 +63,6 @@ export function vmHosts(spec: LabSpec, vm: VmSpec): string[] {
     return m && m.vm === vm.name && m.to !== vm.host ? [vm.host, m.to] : [vm.host];
 }
 
-/** A unicast MAC that is not all zeros: a multicast source address is dropped by every bridge. */
-function macProblem(mac: string): string | undefined {
-    if (parseInt(mac.slice(0, 2), 16) & 1) return `MAC ${mac} is a multicast address (the lowest bit of its first byte is set): give the VM a unicast MAC, such as 52:54:00:xx:xx:xx`;
-    if (/^(00:){5}00$/.test(mac)) return `MAC ${mac} is all zeros: give the VM a unicast MAC, such as 52:54:00:xx:xx:xx`;
-    return undefined;
-}
-
 export const module: ModuleModel = {
     name: "libvirt",
     phase: "compute",
@@ -90,7 +84,7 @@ export const module: ModuleModel = {
             const at = `/vms/${i}`;
             if (ctx.hostRef(`${at}/host`, vm.host) && !ctx.hasRole(vm.host, "hypervisor"))
                 ctx.err(`${at}/host`, `host '${vm.host}' does not have the role 'hypervisor'`);
-            if (!ctx.lookup("storage", vm.disk.storage)) ctx.err(`${at}/disk/storage`, `unknown storage '${vm.disk.storage}'`);
+            if (vm.disk.storage !== undefined && !ctx.lookup("storage", vm.disk.storage)) ctx.err(`${at}/disk/storage`, `unknown storage '${vm.disk.storage}'`);
             // wanlab's own guest image is built on this machine; a real host needs its own files.
             if (ctx.hosts.get(vm.host)?.transport === "ssh" && !vm.image)
                 ctx.err(`${at}`, "a VM on an ssh host must name its kernel and initrd in 'image' (files present on every hypervisor)");
@@ -101,10 +95,13 @@ export const module: ModuleModel = {
                 bridgeRef(ctx, `${ip}/bridge`, vm.host, nic.bridge);
                 const first = macs.get(nic.mac);
                 const bad = macProblem(nic.mac);
+                const bridgeMac = ctx.lookup<string>("bridge mac", nic.mac);
                 if (bad) ctx.err(`${ip}/mac`, bad);
                 else if (first) ctx.err(`${ip}/mac`, `MAC ${nic.mac} is already used (at ${first})`);
+                else if (bridgeMac) ctx.err(`${ip}/mac`, `MAC ${nic.mac} is a bridge's (at ${bridgeMac}): give the VM a MAC of its own`);
                 else macs.set(nic.mac, `${ip}/mac`);
-                if (nic.address) ctx.claimAddress(nic.address, `${ip}/address`);
+                // On every host the VM may run on: unique there, and in the lab unless the bridge is private to its host (a NAT's inside).
+                if (nic.address) ctx.claimAddress(nic.address, `${ip}/address`, vmHosts(spec, vm).map((host) => ({ host, segment: bridgeSegment(host, nic.bridge) })));
             });
             placeVm(ctx.net, vm, vm.host);
             // Each NIC's frames must fit its bridge's segment wherever the VM runs.
@@ -132,12 +129,12 @@ export const module: ModuleModel = {
             const nic = vm.interfaces[0];
             g.node(nodeId.vm(vm.name), {
                 kind: "vm", parent: vm.host, label: `VM ${vm.name}`,
-                lines: [`${vm.memoryMiB} MiB, ${vm.vcpus} vCPU`, ...(nic?.address ? [nic.address] : []), `disk on ${vm.disk.storage}`],
+                lines: [`${vm.memoryMiB} MiB, ${vm.vcpus} vCPU`, ...(nic?.address ? [nic.address] : []), vm.disk.local ? `local disk, ${vm.disk.local.sizeMiB} MiB` : `disk on ${vm.disk.storage}`],
             });
             for (const n of vm.interfaces) g.edge(nodeId.vm(vm.name), nodeId.bridge(vm.host, n.bridge), { kind: "attach", label: n.mac });
         }
         // Every hypervisor can run every VM, so each opens the storage its disks are on.
-        for (const st of new Set(spec.vms.map((vm) => vm.disk.storage))) {
+        for (const st of new Set(spec.vms.flatMap((vm) => (vm.disk.storage ? [vm.disk.storage] : [])))) {
             for (const h of hypervisorHosts(spec)) g.edge(h.name, nodeId.storage(st), { kind: "disk", label: "disk" });
         }
     },

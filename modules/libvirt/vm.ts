@@ -12,6 +12,7 @@ import { shellScript } from "../../lib/scripts";
 import type { VmSpec } from "./model";
 import type { DiskBackend } from "./disk";
 import { Hypervisor, nameUuid } from "./hypervisor";
+import { POOL } from "./local-disk";
 
 /** wanlab's own guest, built by scripts/image.sh from Debian packages. */
 export const GUEST_IMAGE = imageDir("guest");
@@ -32,6 +33,13 @@ export interface VirtualMachineArgs {
     bridgeTypes: Record<string, "ovs" | "linux">;
     /** Where the guest's TCP survival probe sends (ADDR:PORT), if it is the migrated VM. */
     tcpProbeTo?: string;
+    /** Where the guest's echo probe sends (ADDR:PORT) and how often, if it is the migrated VM and has one. */
+    echo?: { to: string; intervalMs: number };
+    /** Seed 004's TCP watch in the guest: its bulk stream (to ADDR:PORT at a rate) and its sockperf server's port. */
+    stream?: { to: string; rateMbit: number };
+    rrPort?: number;
+    /** A local disk's size: the VM creates it in its first host's pool. */
+    localDiskMiB?: number;
     dependsOn: pulumi.Resource[];
 }
 
@@ -53,6 +61,9 @@ export class VirtualMachine extends pulumi.ComponentResource {
             ...(nic.gateway ? [`wanlab.gw=${nic.gateway}`] : []),
             `wanlab.mtu=${nic.mtu}`,
             ...(args.tcpProbeTo ? [`wanlab.tcp=${args.tcpProbeTo}`] : []),
+            ...(args.echo ? [`wanlab.echo=${args.echo.to}`, `wanlab.echoms=${args.echo.intervalMs}`] : []),
+            ...(args.stream ? [`wanlab.stream=${args.stream.to}`, `wanlab.streamrate=${args.stream.rateMbit}`] : []),
+            ...(args.rrPort ? [`wanlab.rr=${args.rrPort}`] : []),
             ...workloadArgs(spec.memoryMiB, spec.workload),
         ].join(" ");
         const xml = render("libvirt/domain.xml.hbs", {
@@ -70,10 +81,13 @@ export class VirtualMachine extends pulumi.ComponentResource {
             create: shellScript(__dirname, "vm-create.sh"),
             delete: shellScript(__dirname, "vm-delete.sh"),
             stdin: xml,
-            environment: { VM: spec.name, ACCEL: args.accel, URIS: args.hypervisors.map((h) => h.uri).join(" ") },
+            environment: {
+                VM: spec.name, ACCEL: args.accel, URIS: args.hypervisors.map((h) => h.uri).join(" "),
+                ...(args.localDiskMiB ? { DISK_MIB: String(args.localDiskMiB), POOL } : {}),
+            },
             // A running domain keeps its definition, so a changed definition (memory,
-            // vCPUs, NICs) means a new VM: deleted wherever it runs, then started at home.
-            triggers: [crypto.createHash("sha256").update(xml).digest("hex").slice(0, 16)],
+            // vCPUs, NICs, disk) means a new VM: deleted wherever it runs, then started at home.
+            triggers: [crypto.createHash("sha256").update(xml).update(String(args.localDiskMiB ?? "")).digest("hex").slice(0, 16)],
         }, { parent: this, dependsOn: args.dependsOn, deleteBeforeReplace: true });
         this.startedAt = (this.resource as any).stdout.apply((s: string) => Number(/ at (\d+)$/.exec(s.trim())?.[1] ?? 0));
         this.registerOutputs({});

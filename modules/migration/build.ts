@@ -11,7 +11,7 @@ import type { VirtualMachine } from "../libvirt/vm";
 import type { PingCheck } from "../checks/ping-check";
 import { hostCheck } from "../../components/host/preflight";
 import { decidedNow, decisionOf } from "../libvirt/build";
-import { type Direction, type RunPlan, underlayAddress } from "./model";
+import { type Direction, type RunPlan, underlayAddress, underlayInterface } from "./model";
 import { Migration } from "./migration";
 import { type MigrationRecord, recordFile } from "./record";
 import { fillMiB } from "../workload/model";
@@ -63,8 +63,10 @@ export const stage: Stage = {
             vmAddress: vm.address!,
             hypervisors: Object.fromEntries([m.from, m.to].map((h) => [h, lab.need<Hypervisor>("hypervisor", h)])),
             addresses: Object.fromEntries([m.from, m.to].map((h) => [h, underlayAddress(lab.spec, h)])),
+            interfaces: Object.fromEntries([m.from, m.to].map((h) => [h, underlayInterface(lab.spec, h)])),
             runDir: `/var/lib/wanlab/${lab.stack}/migrate-${m.vm}`,
             guest: guestWorkload(lab.spec.vms.find((v) => v.name === m.vm)!),
+            copyStorage: lab.spec.vms.find((v) => v.name === m.vm)!.disk.local ? m.copyStorage ?? "all" : undefined,
             // The lab's counters, if it has them, unless wanlab:trafficSplit is off.
             traffic: lab.settings.trafficSplit === "off" ? undefined : lab.lookup<TrafficCounters>("traffic", "counters"),
             // The VM answered every check before it moves.

@@ -10,13 +10,14 @@ import * as pulumi from "@pulumi/pulumi";
 import * as path from "node:path";
 import { shellScript } from "../../lib/scripts";
 import { CACHE_DIR } from "../../lib/cache";
-import { type GuestWorkload, type MigrationRecord, recordFromOutput } from "./record";
+import { type GuestWorkload, type MigrationRecord, type MigrationSettings, recordFromOutput } from "./record";
 import type { Host } from "../../components/host/host";
 import type { Hypervisor } from "../libvirt/hypervisor";
 import type { TrafficCounters } from "../traffic/build";
 import { READ_SCRIPT } from "../traffic/build";
 import { splitFromNft } from "../traffic/model";
-import { batchRuns, type Direction, directionOf, type MigrationSpec, type RunPlan, TCP_PROBE_PORT, UDP_PROBE_PORT } from "./model";
+import { batchRuns, type Direction, directionOf, type MigrationSpec, RR_PORT, type RunPlan, STREAM_PORT, TCP_PROBE_PORT, UDP_PROBE_PORT } from "./model";
+import { captureFigures } from "./tcp-watch";
 
 export interface MigrationArgs {
     spec: MigrationSpec;
@@ -27,12 +28,15 @@ export interface MigrationArgs {
     probe: Host;
     vmAddress: string;
     hypervisors: Record<string, Hypervisor>;
-    /** Underlay address of each hypervisor, for the migration stream. */
+    /** Underlay address of each hypervisor, for the migration stream, and its interface (for a capture). */
     addresses: Record<string, string>;
+    interfaces: Record<string, string>;
     /** Where on the probe host a run keeps its files (removed by the run, the next one, and delete). */
     runDir: string;
     /** The migrated guest's memory and workload, for the record. */
     guest: GuestWorkload;
+    /** Whether a local disk is copied along, and how (undefined: the disk is shared). */
+    copyStorage?: "all" | "inc";
     /** The WAN's traffic counters, read after each run (the split is off without them). */
     traffic?: TrafficCounters;
     dependsOn: pulumi.Resource[];
@@ -59,7 +63,10 @@ export class Migration extends pulumi.ComponentResource {
             ...(spec.bandwidthMiBps ? [`--bandwidth ${spec.bandwidthMiBps}`] : []),
             ...(spec.autoConverge ? ["--auto-converge"] : []),
             ...(spec.postCopy ? ["--postcopy", "--postcopy-after-precopy"] : []),
+            // A local disk goes along; libvirt creates its copy on the destination first (local-disk.ts).
+            ...(args.copyStorage ? [`--copy-storage-${args.copyStorage}`] : []),
         ];
+        const settings: MigrationSettings = { bandwidthMiBps: spec.bandwidthMiBps ?? null, copyStorage: args.copyStorage ?? null };
         let before: pulumi.Resource[] = args.dependsOn;
         const traffic = args.traffic;
         // Each read zeroes the counters, so a run's reading holds what passed since the run
@@ -70,8 +77,25 @@ export class Migration extends pulumi.ComponentResource {
             triggers: [r.run, directionOf(spec, r.from)],
         }, { parent: this, dependsOn: [...after, traffic!.ready] });
         if (traffic) before = [...before, read(`traffic-zero-${spec.vm}`, this.runs[0], before)];
+        // Seed 004's capture, on each run's source: started before the run, read after it.
+        const ports = spec.port ? `${spec.port}` : "49152-49215";
+        const captureEnv = (r: RunPlan) => ({
+            DIR: `/var/lib/wanlab/capture-${spec.vm}`, IFACE: args.interfaces[r.from], PORTS: ports,
+            FILTER: spec.port ? `tcp port ${spec.port}` : "tcp portrange 49152-49215",
+            PROBE: args.hypervisors[r.from].host.spec.transport === "emulated" ? PROBE : "",
+        });
+        const capture = (i: number, r: RunPlan, step: "start" | "read", after: pulumi.Resource[]) =>
+            args.hypervisors[r.from].host.command(`capture-${step}-${spec.vm}${i ? `-${i + 1}` : ""}`, {
+                create: shellScript(__dirname, `capture-${step}.sh`),
+                // The read is the record's: an update keeps it (as the run's).
+                ...(step === "read" ? { update: 'printf "%s\\n" "$PULUMI_COMMAND_STDOUT"' } : {}),
+                delete: shellScript(__dirname, "capture-delete.sh"),
+                environment: captureEnv(r),
+                triggers: [r.run, directionOf(spec, r.from)],
+            }, { parent: this, dependsOn: after });
         this.records = this.runs.map((r, i) => {
             const dst = args.addresses[r.to];
+            if (spec.tcpWatch?.capture) before = [capture(i, r, "start", before)];
             const cmd = args.probe.command(i === 0 ? `migrate-${spec.vm}` : `migrate-${spec.vm}-${i + 1}`, {
                 create: shellScript(__dirname, "migrate.sh"),
                 // No delete: the run removes RUN_DIR itself, and the next run what a killed one left.
@@ -83,7 +107,9 @@ export class Migration extends pulumi.ComponentResource {
                     SRC_HOST: r.from, DST_HOST: r.to,
                     SRC_URI: args.hypervisors[r.from].uri, DST_URI: args.hypervisors[r.to].uri,
                     MIGRATE_URI: `tcp://${dst}${spec.port ? `:${spec.port}` : ""}`,
-                    OPTIONS: options.join(" "), MAX_DOWNTIME_MS: spec.maxDowntimeMs ? String(spec.maxDowntimeMs) : "",
+                    STREAM_PORT: spec.tcpWatch?.streamMbit ? String(STREAM_PORT) : "", RR_PORT: spec.tcpWatch?.requestResponse ? String(RR_PORT) : "",
+                    TO_VM: spec.probe.toVm ? "1" : "", ECHO_PORT: spec.probe.fromVm ? String(spec.probe.fromVm.port) : "", ECHO_RECOVER_S: "5",
+                    OPTIONS: options.join(" "), COPY_STORAGE: args.copyStorage ?? "", MAX_DOWNTIME_MS: spec.maxDowntimeMs ? String(spec.maxDowntimeMs) : "",
                     INTERVAL_MS: String(spec.probe.intervalMs), INTERVAL_S: (spec.probe.intervalMs / 1000).toFixed(3),
                     TIMEOUT_S: String(spec.timeoutS), RECOVER_S: "15", RUN_DIR: args.runDir,
                     // This machine's build of the probes for its emulated hosts; elsewhere, wanlab-probe on PATH if there.
@@ -93,7 +119,13 @@ export class Migration extends pulumi.ComponentResource {
                 triggers: [r.run, directionOf(spec, r.from)],
             }, { parent: this, dependsOn: before });
             before = [cmd];
-            const record = (cmd as any).stdout.apply((s: string) => ({ ...recordFromOutput(s), guest: args.guest })) as pulumi.Output<MigrationRecord>;
+            let record = (cmd as any).stdout.apply((s: string) => ({ ...recordFromOutput(s), guest: args.guest, settings })) as pulumi.Output<MigrationRecord>;
+            if (spec.tcpWatch?.capture) {
+                const read = capture(i, r, "read", [cmd]);
+                before = [read];
+                record = pulumi.all([record, (read as any).stdout as pulumi.Output<string>]).apply(([rec, out]) =>
+                    (out ? { ...rec, capture: captureFigures(JSON.parse(out), rec.startedAt) } : rec));
+            }
             this.measured.push(record);
             if (!traffic) return record;
             const counted = read(i === 0 ? `traffic-${spec.vm}` : `traffic-${spec.vm}-${i + 1}`, r, [cmd]);

@@ -12,8 +12,18 @@ import { type VmSpec, vmNode, withVmOn } from "../libvirt/model";
 export interface MigrationSpec {
     vm: string; from: string; to: string;
     /** address: where the VM's TCP probe sends (by default the checks set it to where the probes leave from). */
-    probe: { from: string; intervalMs: number; address?: string };
+    probe: {
+        from: string; intervalMs: number; address?: string;
+        /** Whether the probe host reaches the VM (not behind a NAT). */
+        toVm: boolean;
+        /** The VM's own echo probe, to an address of the probe host. */
+        fromVm?: { target: string; port: number };
+    };
     port?: number; bandwidthMiBps?: number; maxDowntimeMs?: number;
+    /** How a local disk moves with the VM (the schema's default applies to a VM with one only). */
+    copyStorage?: "all" | "inc";
+    /** Seed 004's TCP watch: a bulk stream from the VM, request/response, a capture of the migration. */
+    tcpWatch?: { streamMbit?: number; requestResponse: boolean; capture: boolean };
     autoConverge: boolean; postCopy: boolean; timeoutS: number;
 }
 
@@ -26,6 +36,20 @@ export type Direction = "forward" | "back";
 /** The ports of the probes (tools/probe): the guest answers UDP on one, the probe host's TCP server listens on the other. */
 export const UDP_PROBE_PORT = 9000;
 export const TCP_PROBE_PORT = 9001;
+/** The TCP watch's: the probe host's stream server, the guest's sockperf server. */
+export const STREAM_PORT = 9003;
+export const RR_PORT = 11111;
+
+/** Where the migrated VM's bulk stream goes (ADDR:PORT) and at what rate, if the migration watches TCP with one. */
+export function streamTarget(spec: LabSpec, vm: string): { to: string; rateMbit: number } | undefined {
+    const m = spec.migration;
+    if (!m || m.vm !== vm || !m.tcpWatch?.streamMbit || !m.probe.address) return undefined;
+    return { to: `${m.probe.address}:${STREAM_PORT}`, rateMbit: m.tcpWatch.streamMbit };
+}
+
+/** The port of the migrated VM's sockperf server, if the migration watches TCP request/response. */
+export const rrPort = (spec: LabSpec, vm: string): number | undefined =>
+    (spec.migration?.vm === vm && spec.migration.tcpWatch?.requestResponse ? RR_PORT : undefined);
 
 /**
  * Where the migrated VM's TCP survival probe sends (ADDR:PORT): the address the probe
@@ -36,6 +60,13 @@ export function tcpProbeServer(spec: LabSpec, vm: string): string | undefined {
     const m = spec.migration;
     if (!m || m.vm !== vm || !m.probe.address) return undefined;
     return `${m.probe.address}:${TCP_PROBE_PORT}`;
+}
+
+/** Where the migrated VM's echo probe sends (ADDR:PORT); undefined for any other VM, or without one. */
+export function echoTarget(spec: LabSpec, vm: string): string | undefined {
+    const m = spec.migration;
+    if (!m || m.vm !== vm || !m.probe.fromVm) return undefined;
+    return `${m.probe.fromVm.target}:${m.probe.fromVm.port}`;
 }
 
 /** Runs per `up`: each is a resource of its own, and its record is in the state until the next batch. */
@@ -63,6 +94,9 @@ export function batchRuns(spec: Pick<MigrationSpec, "from" | "to">, run: number,
 
 /** A run's record (computed from migrate.sh's output: record.ts). */
 export type { MigrationRecord } from "./record";
+
+/** Specs whose migrated VM was given a disk size (wanlab:vmDiskMiB) that its storage cannot take. */
+const unsizedDisk = new WeakMap<LabSpec, { vm: string; storage: string; type: string }>();
 
 export const module: ModuleModel = {
     name: "migration",
@@ -97,13 +131,33 @@ export const module: ModuleModel = {
             description: "the migrated VM's memory for this run (a new value replaces the VM)",
             parse: wholeNumber("vmMemoryMiB", 64, 65536, "MiB"),
         },
+        {
+            key: "vmDiskMiB",
+            description: "the migrated VM's disk size for this run: a local disk's (a new value replaces the VM), or its NFS export's image (grown or shrunk in place)",
+            parse: wholeNumber("vmDiskMiB", 16, 1048576, "MiB"),
+        },
     ],
     applySettings(spec, settings) {
         const interval = settings.probeIntervalMs as number | undefined;
         if (spec.migration && interval !== undefined) spec.migration = { ...spec.migration, probe: { ...spec.migration.probe, intervalMs: interval } };
         const mib = settings.vmMemoryMiB as number | undefined;
-        if (mib === undefined) return;
-        changeMigratedVm(spec, (vm) => ({ ...vm, memoryMiB: mib }));
+        if (mib !== undefined) changeMigratedVm(spec, (vm) => ({ ...vm, memoryMiB: mib }));
+        const disk = settings.vmDiskMiB as number | undefined;
+        // A local disk is the VM's; a shared one is its storage's image (an NFS export's file).
+        if (disk !== undefined) changeMigratedVm(spec, (vm) => {
+            if (vm.disk.local) return { ...vm, disk: { local: { sizeMiB: disk } } };
+            spec.storage = spec.storage.map((st) => {
+                if (st.name !== vm.disk.storage) return st;
+                if (st.type !== "nfs") unsizedDisk.set(spec, { vm: vm.name, storage: st.name, type: st.type });
+                return { ...st, sizeMiB: disk };
+            });
+            return vm;
+        });
+    },
+    settledErrors(spec) {
+        const d = unsizedDisk.get(spec);
+        return d ? [`wanlab:vmDiskMiB sets the size of VM '${d.vm}''s disk, which is on ${d.type} storage '${d.storage}', whose size a run cannot change: ` +
+            "give the storage its size in the stack file and unset it (pulumi config rm wanlab:vmDiskMiB)"] : [];
     },
     // An existing VM between two different hypervisors that both have its bridges.
     check(spec, ctx) {
@@ -131,6 +185,20 @@ export const module: ModuleModel = {
             });
         }
         if (vm && !vm.interfaces[0].address) ctx.err("/migration/vm", `VM '${m.vm}' needs an address on its first interface for the probe`);
+        if (!m.probe.toVm && m.tcpWatch?.requestResponse)
+            ctx.err("/migration/tcpWatch/requestResponse", "request/response runs from the probe host to the VM, which it cannot reach (toVm is false): turn one of them off");
+        if (!m.probe.toVm && !m.probe.fromVm)
+            ctx.err("/migration/probe/toVm", "with toVm false nothing would see the VM through the migration: give the VM its own probe (fromVm: { target: an address of the probe host })");
+        const echo = m.probe.fromVm;
+        if (echo && ctx.hosts.has(m.probe.from)) ctx.later(() => {
+            if (!ctx.hasAddress(m.probe.from, echo.target)) {
+                const owner = ctx.ownerOf(echo.target);
+                ctx.err("/migration/probe/fromVm/target", `${echo.target} is ${owner ? `host '${owner}''s address` : "no host's address"}, not one of host '${m.probe.from}' ` +
+                    "(the probe host, which runs the migration and the target of the VM's probe)");
+            }
+        });
+        if (vm && !vm.disk.local && m.copyStorage !== undefined)
+            ctx.err("/migration/copyStorage", `VM '${m.vm}' has its disk on shared storage '${vm.disk.storage}': there is no disk to copy (copyStorage is for a local disk)`);
         if (!vm) return;
         ctx.later(() => {
             // The migration stream goes to the destination's underlay address, either way round.
@@ -143,6 +211,19 @@ export const module: ModuleModel = {
             // host's server (said only where the probe itself gets through).
             const ip = hostPart(vm.interfaces[0].address!);
             for (const host of [m.from, m.to]) {
+                // The VM's own probe reaches its target, and the replies come back, wherever it runs.
+                if (echo && ctx.hasAddress(m.probe.from, echo.target)) {
+                    const out = withVmOn(ctx.net, vm, host, () => ctx.net.roundTrip(vmNode(vm.name, host), echo.target));
+                    if (!out.ok) ctx.err("/migration/probe/fromVm/target", `VM '${vm.name}' cannot reach its probe's target ${echo.target} while it runs on host '${host}': ${out.reason}`);
+                }
+                if (!m.probe.toVm) {
+                    // Nothing outside reaches the VM: its TCP probe's server listens where its echo probe sends.
+                    m.probe.address ??= echo?.target;
+                    const server = m.probe.address;
+                    const tcp = server ? withVmOn(ctx.net, vm, host, () => ctx.net.roundTrip(vmNode(vm.name, host), server)) : undefined;
+                    if (tcp && !tcp.ok) ctx.err("/migration/probe/address", `VM '${vm.name}' cannot reach its TCP probe's server on host '${m.probe.from}' at ${server} while it runs on host '${host}': ${tcp.reason}`);
+                    continue;
+                }
                 const path = withVmOn(ctx.net, vm, host, () => ctx.net.roundTrip(hostNode(m.probe.from), ip));
                 if (!path.ok) {
                     ctx.err("/migration/probe/from", `the probe from host '${m.probe.from}' cannot reach VM '${vm.name}' at ${ip} while it runs on host '${host}': ${path.reason}`);
@@ -163,6 +244,18 @@ export const module: ModuleModel = {
         g.edge(m.from, m.to, { kind: "migration", label: `live migration of ${m.vm}\nprobe from ${m.probe.from} every ${m.probe.intervalMs} ms` });
     },
 };
+
+/** The interface that carries a host's uplink address (underlayAddress): the bridge, else the link's interface. */
+export function underlayInterface(spec: LabSpec, host: string): string {
+    const address = underlayAddress(spec, host);
+    const bridge = spec.bridges.find((b) => b.host === host && b.address && hostPart(b.address) === address);
+    if (bridge) return bridge.name;
+    for (const l of spec.links) {
+        const end = l.ends.find((e) => e.host === host && e.address && hostPart(e.address) === address);
+        if (end) return end.interface;
+    }
+    throw new Error(`host '${host}' has no interface with ${address}`);
+}
 
 /** A host's address on its uplink (where a migration stream goes): that of a bridge a link is plugged into, else its first link address. */
 export function underlayAddress(spec: LabSpec, host: string): string {

@@ -4,6 +4,8 @@
 
 import * as path from "node:path";
 import type { TrafficSplit } from "../traffic/model";
+import { type RawEcho, type VmProbeFigures, vmProbeFigures } from "./vm-probe";
+import { type CaptureFigures, monotonicOffsetMs, type RrBins, type RrFigures, rrFigures, type StreamFigures, streamFigures, type StreamReport } from "./tcp-watch";
 
 /** What migrate.sh prints. */
 export interface RawMigration {
@@ -26,6 +28,27 @@ export interface RawMigration {
     udp?: { sent: number; answers: [number, number, number, number][] } | null;
     /** The TCP survival probe's server report (tools/probe/tcp.go), where the probe host has it. Times in ns. */
     tcp?: RawTcp | null;
+    /** A copied disk's progress, read from the source's job every 0.5 s: lines "ms|File processed: 7.000 MiB|...". */
+    diskProgress?: string | null;
+    /** The VM's echo probe's target record (tools/probe/echo.go), where the VM probes. */
+    echo?: RawEcho | null;
+    /** The TCP watch's stream server report (tools/probe/stream.go), and sockperf's binned log (tools/probe/rr.go). */
+    stream?: StreamReport | null;
+    rr?: RrBins | null;
+}
+
+/**
+ * A local disk copied with the memory (seed 004's non-shared storage), from libvirt's
+ * job on the source while it ran (its completed job keeps no disk figures): the disk's
+ * size, what was copied, when the copy was through, and the progress of disk and memory.
+ */
+export interface DiskCopyFigures {
+    totalBytes: number | null;
+    processedBytes: number | null;
+    /** When the disk was copied whole, from the migrate command's start (ms); the memory's pre-copy starts about then. */
+    doneFromStartMs: number | null;
+    /** Samples: [ms from the start, disk bytes copied, memory bytes copied]. */
+    samples: [number, number, number][];
 }
 
 export interface RawTcp {
@@ -132,7 +155,20 @@ export interface MigrationRecord {
     libvirt: LibvirtJob;
     /** What the migrated guest did with its memory (the stack's workload), as the program knew it. */
     guest?: GuestWorkload;
+    /** The settings the run migrated with, as the program gave them. */
+    settings?: MigrationSettings;
+    /** A local disk's copy (absent: the disk is shared). */
+    diskCopy?: DiskCopyFigures;
+    /** The VM's own echo probe to its target (seed 003's ping to the proxy; absent: none). */
+    vmProbe?: VmProbeFigures;
+    /** Seed 004's TCP watch (absent: not watched): the VM's bulk stream, request/response, and the migration connection from a capture on the source. */
+    stream?: StreamFigures | null;
+    rr?: RrFigures | null;
+    capture?: CaptureFigures | null;
 }
+
+/** The bandwidth cap (null: none) and whether a local disk was copied along (null: the disk is shared). */
+export interface MigrationSettings { bandwidthMiBps: number | null; copyStorage: "all" | "inc" | null }
 
 export interface GuestWorkload { memoryMiB: number; fillMiB: number; dirtyMiBps: number }
 
@@ -253,6 +289,20 @@ export function tcpFigures(raw: RawMigration): TcpFigures | null {
     };
 }
 
+/** The disk copy's figures from the samples of the source's job (undefined without a copy). */
+export function diskCopyFigures(raw: RawMigration): DiskCopyFigures | undefined {
+    if (raw.diskProgress === undefined || raw.diskProgress === null) return undefined;
+    const rows = raw.diskProgress.split("\n").filter((l) => l.includes("|")).map((l) => {
+        const [t, ...rest] = l.split("|");
+        return { ms: Number(t) - raw.t0, f: jobFields(rest.join("\n")) };
+    }).filter((r) => Number.isFinite(r.ms) && r.f["File total"] !== undefined);
+    const samples = rows.map((r) => [r.ms, bytes(r.f, "File processed") ?? 0, bytes(r.f, "Memory processed") ?? 0] as [number, number, number]);
+    const last = rows[rows.length - 1];
+    const total = last ? bytes(last.f, "File total") : null;
+    const done = rows.find((r) => total !== null && total > 0 && (bytes(r.f, "File processed") ?? 0) >= total);
+    return { totalBytes: total, processedBytes: last ? bytes(last.f, "File processed") : null, doneFromStartMs: done ? done.ms : null, samples };
+}
+
 /** The record of one run. */
 export function computeRecord(raw: RawMigration): MigrationRecord {
     const arrivals = raw.replies.map(([t]) => t);
@@ -277,6 +327,10 @@ export function computeRecord(raw: RawMigration): MigrationRecord {
         udp: udpFigures(raw),
         tcp: tcpFigures(raw),
         libvirt: libvirtJob(raw.job),
+        ...(raw.diskProgress !== undefined && raw.diskProgress !== null ? { diskCopy: diskCopyFigures(raw) } : {}),
+        ...(raw.echo ? { vmProbe: vmProbeFigures(raw.echo, { t0: raw.t0, t1: raw.t1, intervalMs: raw.intervalMs }) } : {}),
+        ...(raw.stream ? { stream: streamFigures(raw.stream, raw.t0, raw.t1) } : {}),
+        ...(raw.rr?.clock ? { rr: rrFigures(raw.rr, monotonicOffsetMs(raw.rr.clock), raw.t0, raw.t1) } : {}),
     };
 }
 

@@ -37,7 +37,7 @@ describe("the echo probe's figures", () => {
     it("no loss: a forward gap of one interval, nothing lost or late, one source; the last reports still on their way are not lost", () => {
         const f = vmProbeFigures(record(1000, { rtt: (s) => (s > 997 ? null : 2) }), window);
         assert.deepEqual(f, {
-            intervalMs: 10, requests: 1000, requestsInWindow: 501,
+            intervalMs: 10, requests: 1000, requestsInWindow: 501, requestsAfter: 200,
             forwardGap: { ms: 10, fromStartMs: -10, missing: 0 },
             answered: 1000, notAnswered: 0, reported: 997,
             repliesLost: 0, lostRanges: [], lostFromStartMs: null, unreportedAtEnd: 3,

@@ -38,6 +38,8 @@ export interface VmProbeFigures {
     requests: number;
     /** Of them, those that arrived between t0 and t1. */
     requestsInWindow: number;
+    /** And those that arrived after t1: the VM came back (0: it did not, by the target's end). */
+    requestsAfter: number;
     /**
      * The forward path's break: the longest silence between two consecutive request
      * arrivals (in arrival order) that overlaps [t0, t1], counting one from the last
@@ -149,6 +151,7 @@ export function vmProbeFigures(raw: RawEcho, w: VmProbeWindow): VmProbeFigures {
         intervalMs: w.intervalMs,
         requests: raw.requests.length,
         requestsInWindow: byTime.filter((r) => ms(r) >= w.t0 && ms(r) <= w.t1).length,
+        requestsAfter: byTime.filter((r) => ms(r) > w.t1).length,
         forwardGap,
         answered: raw.answered, notAnswered: raw.notAnswered.length,
         reported: rtt.size,

@@ -4,7 +4,8 @@
 # this config is left alone; one with another is restarted with the new one.
 set -eu
 mkdir -p "$DIR/run" "$DIR/recovery" "$EXPORT"
-[ -f "$IMG" ] || truncate -s "${SIZE_MIB}M" "$IMG"
+# The image at its size (a run may change it: wanlab:vmDiskMiB); a running guest keeps the size it saw.
+[ "$(stat -c %s "$IMG" 2>/dev/null || echo -1)" -eq $((SIZE_MIB * 1048576)) ] || truncate -s "${SIZE_MIB}M" "$IMG"
 cat > "$DIR/ganesha.conf.new"
 # Up once the portmapper says where NFS and MOUNT version 3 are (ganesha registers last).
 up() { rpcinfo -T tcp "$SERVER" 100003 3 >/dev/null 2>&1 && rpcinfo -T tcp "$SERVER" 100005 3 >/dev/null 2>&1; }

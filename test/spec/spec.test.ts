@@ -172,7 +172,7 @@ describe("schema errors", () => {
     it("several schema errors come out at once, and semantic checks do not run", () => {
         // The check's unknown host h9 would be a semantic error: it must not appear.
         assertErrors("schema-mistakes.yaml", [
-            "/: unknown property 'owner' (allowed: name, description, sites, hosts, links, bridges, tunnels, wan, storage, vms, checks, migration)",
+            "/: unknown property 'owner' (allowed: name, description, sites, hosts, links, bridges, tunnels, nat, wan, storage, vms, checks, migration)",
             "/sites/0: missing required property 'name'",
             `/hosts/1/transport: "docker" is not allowed: must be one of "emulated", "ssh"`,
             "/links/0/mtu: 100 is too small: must be at least 576",
@@ -208,7 +208,7 @@ describe("the new fields' schema", () => {
             `/tunnels/0/endpoints/0/remotes/0: "h2" is not valid: an IPv4 address in dotted decimal, such as 192.168.1.10 (no prefix length)`,
             "/vms/0: missing required property 'disk'",
             "/migration: missing required property 'probe'",
-            "/migration: unknown property 'probeIntervalMs' (allowed: vm, from, to, probe, port, bandwidthMiBps, maxDowntimeMs, autoConverge, postCopy, timeoutS)",
+            "/migration: unknown property 'probeIntervalMs' (allowed: vm, from, to, probe, port, bandwidthMiBps, copyStorage, maxDowntimeMs, autoConverge, postCopy, timeoutS, tcpWatch)",
         ]);
     });
 
@@ -234,7 +234,7 @@ describe("the new fields' schema", () => {
         assert.deepEqual(spec.migration, {
             vm: "vm1", from: "h1", to: "h2",
             // The TCP probe's server: where r1's probes leave from towards the VM.
-            probe: { from: "r1", intervalMs: 10, address: "10.0.0.1" },
+            probe: { from: "r1", intervalMs: 10, address: "10.0.0.1", toVm: true },
             autoConverge: false, postCopy: false, timeoutS: 300,
         });
     });
@@ -281,7 +281,7 @@ describe("the new fields' schema", () => {
         assert.equal(spec.vms[0].interfaces[0].mtu, 1400);
         assert.deepEqual(spec.vms[0].image, { kernel: "/var/lib/wanlab/vmlinuz", initrd: "/var/lib/wanlab/initrd.img" });
         assert.deepEqual(spec.migration, {
-            vm: "vm1", from: "h1", to: "h2", probe: { from: "h2", intervalMs: 20, address: "10.1.0.1" },
+            vm: "vm1", from: "h1", to: "h2", probe: { from: "h2", intervalMs: 20, address: "10.1.0.1", toVm: true },
             port: 49152, bandwidthMiBps: 100, maxDowntimeMs: 300, autoConverge: true, postCopy: true, timeoutS: 60,
         });
     });

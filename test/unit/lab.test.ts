@@ -679,7 +679,8 @@ describe("Lab for stacks/local.yaml", () => {
             VM: "vm1", VM_ADDR: "10.0.0.100", RUN: "1",
             SRC_HOST: "host1", DST_HOST: "host2", SRC_URI: libvirtUri("host1"), DST_URI: libvirtUri("host2"),
             MIGRATE_URI: "tcp://192.168.2.10",
-            OPTIONS: "", MAX_DOWNTIME_MS: "", INTERVAL_MS: "10", INTERVAL_S: "0.010", TIMEOUT_S: "300", RECOVER_S: "15",
+            STREAM_PORT: "", RR_PORT: "", TO_VM: "1", ECHO_PORT: "", ECHO_RECOVER_S: "5",
+            OPTIONS: "", COPY_STORAGE: "", MAX_DOWNTIME_MS: "", INTERVAL_MS: "10", INTERVAL_S: "0.010", TIMEOUT_S: "300", RECOVER_S: "15",
             RUN_DIR: `/var/lib/wanlab/${STACK}/migrate-vm1`,
             // The emulated probe host runs this machine's build of the probes.
             PROBE: path.join(ROOT, ".cache", "bin", "wanlab-probe"), UDP_PORT: "9000", TCP_PORT: "9001",
