@@ -31,13 +31,14 @@ export const METRICS: Metric[] = [
     { key: "udpOneWayDowntimeMs", title: "Downtime (UDP one-way)", unit: "ms", scale: 1, digits: 1 },
     { key: "udpEchoDowntimeMs", title: "Downtime (UDP echo)", unit: "ms", scale: 1, digits: 1 },
     { key: "totalMs", title: "Total migration time", unit: "s", scale: 1 / 1000, digits: 2, study: "totalS", figure: "total-time" },
-    { key: "dataMiB", title: "Data moved", unit: "MiB", scale: 1, digits: 1 },
+    { key: "dataMiB", title: "Data moved: memory (libvirt)", unit: "MiB", scale: 1, digits: 1 },
     { key: "rttBeforeMs", title: "RTT client-VM before migrating", unit: "ms", scale: 1, digits: 2 },
     // Seed 003: the VM's own probe to the proxy (the forward path's gap, the replies lost and late on the way back).
     { key: "vmForwardGapMs", title: "Downtime (the VM's probe: forward gap at the target)", unit: "ms", scale: 1, digits: 1, figure: "vm-probe-gap" },
     { key: "vmRepliesLost", title: "Replies lost on the way back to the VM", unit: "replies", scale: 1, digits: 2, figure: "replies-lost" },
     { key: "vmRepliesLate", title: "Replies late (round trip over 3 × before, 50 ms at least)", unit: "replies", scale: 1, digits: 2 },
     // Seed 004: a local disk's copy, and TCP during the migration.
+    { key: "diskCopiedMiB", title: "Data moved: the disk (libvirt's copy, blocks rewritten meanwhile included)", unit: "MiB", scale: 1, digits: 1 },
     { key: "diskDoneMs", title: "Disk copied (from the migration's start)", unit: "s", scale: 1 / 1000, digits: 2 },
     { key: "streamBeforeMbps", title: "VM's TCP stream before the migration", unit: "Mbit/s", scale: 1, digits: 2 },
     { key: "streamDuringMbps", title: "VM's TCP stream during the migration", unit: "Mbit/s", scale: 1, digits: 2 },

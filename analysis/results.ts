@@ -102,7 +102,7 @@ export function rowFromRecord(plan: Plan, cell: Cell, rep: number, r: MigrationR
 
 /** The rows' measurements that statistics are taken of. */
 export type MeasuredKey = "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs" | "dataMiB" | "rttBeforeMs" | "udpOneWayDowntimeMs" | "udpEchoDowntimeMs"
-    | "vmForwardGapMs" | "vmRepliesLost" | "vmRepliesLate" | "diskDoneMs" | "streamDuringMbps" | "streamDipMbps" | "streamStallMs"
+    | "vmForwardGapMs" | "vmRepliesLost" | "vmRepliesLate" | "diskDoneMs" | "diskCopiedMiB" | "streamDuringMbps" | "streamDipMbps" | "streamStallMs"
     | "rrBeforePerS" | "rrDuringPerS" | "rrAfterPerS" | "streamBeforeMbps" | "streamAfterMbps" | "captureMiB" | "captureRetrans";
 
 /** A metric's values over the rows fit for statistics: a run whose VM never answered again has only a lower bound. */
