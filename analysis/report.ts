@@ -124,14 +124,24 @@ export function fillNotes(rows: RunRow[]): string[] {
 export function rateNote(plan: Plan): string {
     const varied = plan.matrix.wanRateMbit;
     if (varied) return `WAN rate: ${varied.map((r) => (Number(r) ? `${r} Mbit/s` : "none")).join(", ")} on the router's WAN interfaces, by cell (wanRateMbit).`;
-    let rate: number | undefined;
-    try {
-        rate = loadSpec(path.resolve(ROOT, plan.spec)).wan?.rateMbit;
-    } catch {
-        return `WAN rate: unknown (${plan.spec} could not be read).`;
+    const stacks = plan.stacks ?? [plan.stack];
+    const said: string[] = [];
+    for (const stack of stacks) {
+        const file = stacks.length > 1 ? `stacks/${stack}.yaml` : plan.spec;
+        let spec;
+        try {
+            spec = loadSpec(path.resolve(ROOT, file));
+        } catch {
+            said.push(`unknown (${file} could not be read)`);
+            continue;
+        }
+        // A WAN's rate on its router, or the links' own (tbf on each end).
+        const links = spec.links.filter((l) => l.rateMbit).map((l) => `${l.name} ${l.rateMbit}`);
+        if (spec.wan?.rateMbit) said.push(`${spec.wan.rateMbit} Mbit/s on the router's WAN interfaces (${file})`);
+        else if (links.length) said.push(`links ${links.join(", ")} Mbit/s (${file})`);
+        else said.push(`none set (${file}): the rate is what the lab achieves, not the studies' ~100 Mbit/s host links`);
     }
-    return rate ? `WAN rate: ${rate} Mbit/s on the router's WAN interfaces (${plan.spec}).`
-        : `WAN rate: none set (${plan.spec}): the rate is what the lab achieves, not the studies' ~100 Mbit/s host links.`;
+    return `WAN rate: ${said.join("; ")}.`;
 }
 
 /** The studies' precision: a relative 95 % half-width of at most 5 % (seed 001 §4.5; seed 000's were 1-4 %). */

@@ -45,7 +45,8 @@ export function seed003Section(plan: Plan, all: Cell[], rows: RunRow[], baseline
         const s = tmt.length ? describe(tmt) : undefined;
         const study = SEED003.migrationS[mode][mib];
         const path = mode === "intra" ? "intra" : "inter";
-        const ftp = baselines.filter((b) => b.path === path && b.mib === mib && b.stack === cellStack(plan, c)).flatMap((b) => b.seconds);
+        // The path's baseline, from whichever stack it was measured on (NAT and bridged share their links).
+        const ftp = baselines.filter((b) => b.path === path && b.mib === mib).flatMap((b) => b.seconds);
         const studyFtp = SEED003.ftpS[path][mib];
         body.push([c.key, s ? `${num(s.mean, 2)} ± ${num(s.halfWidth, 2)} (n ${s.n})` : "-", num(study, 0),
             ftp.length ? num(mean(ftp), 2) : "-", num(studyFtp, 1),

@@ -35,7 +35,7 @@ async function main() {
     const starts = rows.map((r) => Date.parse(r.startedAt));
     const last = rows[starts.indexOf(Math.max(...starts))];
     const header = [
-        `stack \`${plan.stack}\`, ${rows.length} runs, ${store.failed().length} failed attempt(s) (failures.jsonl)`,
+        `${(plan.stacks ?? [plan.stack]).length > 1 ? "stacks" : "stack"} ${(plan.stacks ?? [plan.stack]).map((x) => `\`${x}\``).join(", ")}, ${rows.length} runs, ${store.failed().length} failed attempt(s) (failures.jsonl)`,
         `first run ${new Date(Math.min(...starts)).toISOString()}, last ${last.startedAt}; ` +
         `span ${duration((Math.max(...starts) + last.totalMs - Math.min(...starts)) / 1000)}`,
         `repetitions: ${"fixed" in plan.repetitions ? plan.repetitions.fixed : JSON.stringify(plan.repetitions)}`,

@@ -174,6 +174,9 @@ describe("report", () => {
         assert.equal(rateNote(validatePlan(base).plan!),
             "WAN rate: none set (stacks/local.yaml): the rate is what the lab achieves, not the studies' ~100 Mbit/s host links.");
         assert.equal(rateNote(loadPlan(path.join(ROOT, "plans", "seed000-vxlan.yaml"))), "WAN rate: 100 Mbit/s on the router's WAN interfaces, by cell (wanRateMbit).");
+        // Link rates (tbf on each end), per stack of a stack axis.
+        assert.equal(rateNote(loadPlan(path.join(ROOT, "plans", "seed003-modes.yaml"))), "WAN rate: links campus-lan 1000 Mbit/s (stacks/seed003-intra.yaml); " +
+            "links campus-a-lan 1000, campus-b-lan 1000, core 100 Mbit/s (stacks/seed003-nat.yaml); links campus-a-lan 1000, campus-b-lan 1000, core 100 Mbit/s (stacks/seed003-bridged.yaml).");
     });
 
     it("data moved against filled memory: its range over the runs with a workload, and a run that moved less flagged", () => {
