@@ -10,7 +10,7 @@ cat > "$DIR/ganesha.conf.new"
 # Up once the portmapper says where NFS and MOUNT version 3 are (ganesha registers last).
 up() { rpcinfo -T tcp "$SERVER" 100003 3 >/dev/null 2>&1 && rpcinfo -T tcp "$SERVER" 100005 3 >/dev/null 2>&1; }
 if up && cmp -s "$DIR/ganesha.conf.new" "$DIR/ganesha.conf"; then rm -f "$DIR/ganesha.conf.new"; exit 0; fi
-DIR=$DIR sh -c "$STOP_SCRIPT"
+sh -c "$STOP_SCRIPT"
 mv "$DIR/ganesha.conf.new" "$DIR/ganesha.conf"
 # Both in a mount namespace of their own whose /run is DIR/run: rpcbind's socket and lock
 # are fixed paths in /run, which the machine's or another lab host's rpcbind would share.
@@ -27,6 +27,6 @@ done
 if ! up; then
   echo "the NFS server for $EXPORT did not come up on $SERVER within 30 s:" >&2
   tail -n 20 "$DIR/server.log" "$DIR/ganesha.log" >&2 2>/dev/null || true
-  DIR=$DIR sh -c "$STOP_SCRIPT"
+  sh -c "$STOP_SCRIPT"
   exit 1
 fi

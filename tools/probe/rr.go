@@ -15,9 +15,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
-	"syscall"
 	"time"
-	"unsafe"
 )
 
 // rrBins is what sockperf-bins prints: one JSON document. Times are ms on the clock
@@ -164,8 +162,7 @@ func sockperfBinsFile(file string, bin time.Duration) error {
 	if err != nil {
 		return fmt.Errorf("%s: %v", file, err)
 	}
-	var mono syscall.Timespec
-	_, _, _ = syscall.Syscall(syscall.SYS_CLOCK_GETTIME, 1 /* CLOCK_MONOTONIC */, uintptr(unsafe.Pointer(&mono)), 0)
-	rep.Clock = &streamClock{RealtimeNs: time.Now().UnixNano(), MonotonicNs: mono.Nano()}
+	clock := readClocks()
+	rep.Clock = &clock
 	return json.NewEncoder(os.Stdout).Encode(rep)
 }

@@ -399,15 +399,14 @@ func (s *streamRecorder) serve(c net.Conn) {
 
 // stop ends the recording and returns the report.
 func (s *streamRecorder) stop() streamReport {
-	var mono syscall.Timespec
-	_, _, _ = syscall.Syscall(syscall.SYS_CLOCK_GETTIME, 1 /* CLOCK_MONOTONIC */, uintptr(unsafe.Pointer(&mono)), 0)
-	now := time.Now().UnixNano()
+	clock := readClocks()
+	now := clock.RealtimeNs
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	s.stopped = true
 	r := s.r
 	r.StoppedAt = now
-	r.Clock = streamClock{RealtimeNs: now, MonotonicNs: mono.Nano()}
+	r.Clock = clock
 	if r.TotalBytes > 0 {
 		st := s.stall
 		if gap := now - r.LastAt; gap > st.DurationNs {
@@ -461,4 +460,12 @@ func streamServer(port int, ready string) error {
 	r := s.stop()
 	_ = ln.Close()
 	return json.NewEncoder(os.Stdout).Encode(r)
+}
+
+// readClocks reads this host's CLOCK_REALTIME and CLOCK_MONOTONIC together, which places
+// on the epoch what tools on the host time on the monotonic clock (sockperf --no-rdtsc).
+func readClocks() streamClock {
+	var mono syscall.Timespec
+	_, _, _ = syscall.Syscall(syscall.SYS_CLOCK_GETTIME, 1 /* CLOCK_MONOTONIC */, uintptr(unsafe.Pointer(&mono)), 0)
+	return streamClock{RealtimeNs: time.Now().UnixNano(), MonotonicNs: mono.Nano()}
 }
