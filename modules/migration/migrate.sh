@@ -62,8 +62,11 @@ fi
 probe=${PROBE:-$(command -v wanlab-probe || true)}
 # The VM's echo probe's target (seed 003's "college proxy"), on this host: it answers the
 # VM and records what reached it and what the VM says came back.
+if [ -n "${ECHO_PORT:-}${STREAM_PORT:-}" ] && [ -z "$probe" ]; then
+  echo "the VM's echo probe and the TCP watch's stream need wanlab-probe (tools/probe) on the probe host $(hostname): put it on its PATH" >&2
+  exit 1
+fi
 if [ -n "${ECHO_PORT:-}" ]; then
-  [ -n "$probe" ] || { echo "the VM's echo probe needs wanlab-probe on the probe host $(hostname)" >&2; exit 1; }
   "$probe" echo-target -port "$ECHO_PORT" -ready "$tmp/echo-ready" > "$tmp/echo" 2> "$tmp/echo-err" &
   echo_pid=$!
 fi
