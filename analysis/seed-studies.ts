@@ -90,7 +90,8 @@ export function seed004Section(plan: Plan, all: Cell[], rows: RunRow[]): { table
         const v = (c: Cell, k: Parameters<typeof measured>[1]) => measured(rowsOf(rows, c.key), k);
         const t = [v(sh, "totalMs"), v(lo, "totalMs")].map((xs) => xs.map((x) => x / 1000));
         if (t[0].length < 2 || t[1].length < 2) continue;
-        const d = welchDifference(t[1], t[0]);
+        // welchDifference(a, b) is b − a: local − shared.
+        const d = welchDifference(t[0], t[1]);
         const stream = [mean(v(sh, "streamDuringMbps")), mean(v(lo, "streamDuringMbps"))];
         const rr = [mean(v(sh, "rrDuringPerS")), mean(v(lo, "rrDuringPerS"))];
         if (Number.isFinite(stream[0] / stream[1])) ratios.push(stream[0] / stream[1]);
