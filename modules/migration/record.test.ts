@@ -192,3 +192,31 @@ describe("the record's file", () => {
         assert.throws(() => recordFile("/r", "local", { run: 1.5, from: "h1", to: "h2" }), /run "1.5"/);
     });
 });
+
+describe("a local disk copied along (seed 004)", () => {
+    // The source's job, read every 0.5 s: the disk's copy first (1 GiB at 32 MiB/s), then
+    // the memory; the guest's counter rewrites a block or two meanwhile.
+    const t0 = 1_000_000;
+    const lines = [
+        `${t0 + 500}|File processed: 16.000 MiB|File total: 1.000 GiB|Memory processed: 0.000 B`,
+        `${t0 + 16_500}|File processed: 512.000 MiB|File total: 1.000 GiB|Memory processed: 0.000 B`,
+        `${t0 + 32_500}|File processed: 1.000 GiB|File total: 1.000 GiB|Memory processed: 12.000 MiB`,
+        `${t0 + 33_000}|File processed: 1.000 GiB|File total: 1.000 GiB|Memory processed: 40.500 MiB`,
+        // A read as the job ended: no lines.
+        `${t0 + 33_500}|`,
+    ];
+    const base = { ...raw("local-tcg"), t0, t1: t0 + 34_000, tEnd: t0 + 35_000 };
+
+    it("its size, what was copied, when it was through (the memory's pre-copy starts then), and its progress beside the memory's", () => {
+        const r = computeRecord({ ...base, diskProgress: lines.join("\n") });
+        const GiB = 1024 ** 3, MiB = 1024 ** 2;
+        assert.deepEqual(r.diskCopy, {
+            totalBytes: GiB, processedBytes: GiB, doneFromStartMs: 32_500,
+            samples: [[500, 16 * MiB, 0], [16_500, 512 * MiB, 0], [32_500, GiB, 12 * MiB], [33_000, GiB, 40.5 * MiB]],
+        });
+    });
+    it("a shared disk has no copy: no figures, where the output has none", () => {
+        assert.equal(computeRecord(base).diskCopy, undefined);
+        assert.equal(computeRecord({ ...base, diskProgress: null }).diskCopy, undefined);
+    });
+});
