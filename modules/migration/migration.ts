@@ -78,7 +78,8 @@ export class Migration extends pulumi.ComponentResource {
         }, { parent: this, dependsOn: [...after, traffic!.ready] });
         if (traffic) before = [...before, read(`traffic-zero-${spec.vm}`, this.runs[0], before)];
         // Seed 004's capture, on each run's source: started before the run, read after it.
-        const ports = spec.port ? `${spec.port}` : "49152-49215";
+        const range: [number, number] = spec.port ? [spec.port, spec.port] : [49152, 49215];
+        const ports = `${range[0]}-${range[1]}`;
         const captureEnv = (r: RunPlan) => ({
             DIR: `/var/lib/wanlab/capture-${spec.vm}`, IFACE: args.interfaces[r.from], PORTS: ports,
             FILTER: spec.port ? `tcp port ${spec.port}` : "tcp portrange 49152-49215",
@@ -124,11 +125,12 @@ export class Migration extends pulumi.ComponentResource {
                 const read = capture(i, r, "read", [cmd]);
                 before = [read];
                 record = pulumi.all([record, (read as any).stdout as pulumi.Output<string>]).apply(([rec, out]) =>
-                    (out ? { ...rec, capture: captureFigures(JSON.parse(out), rec.startedAt) } : rec));
+                    (out ? { ...rec, capture: captureFigures(JSON.parse(out), rec.startedAt, range) } : rec));
             }
             this.measured.push(record);
             if (!traffic) return record;
-            const counted = read(i === 0 ? `traffic-${spec.vm}` : `traffic-${spec.vm}-${i + 1}`, r, [cmd]);
+            // After the capture's read, if any: the next run waits for both.
+            const counted = read(i === 0 ? `traffic-${spec.vm}` : `traffic-${spec.vm}-${i + 1}`, r, before);
             before = [counted];
             // No reading yet (a preview): the record without the split.
             return pulumi.all([record, (counted as any).stdout as pulumi.Output<string>]).apply(([rec, out]) =>
