@@ -1,6 +1,7 @@
 // Helpers for the real-engine tests: shell commands, and what a lab left behind.
 import { spawn, spawnSync, SpawnSyncOptions } from "node:child_process";
 export { Engine, ROOT, stackConfigFile } from "../../runner/engine";
+import type { MigrationRecord } from "../../modules/migration/record";
 import { Engine, ROOT } from "../../runner/engine";
 import { forwardPort } from "../../components/host/appliance";
 import * as path from "node:path";
@@ -84,3 +85,14 @@ export function txCounters(stack: string, host: string, keyFile: string, ifname:
     const [bytes, packets] = r.code === 0 ? r.out.trim().split(/\s+/).map(Number) : [NaN, NaN];
     return { bytes, packets };
 }
+
+/** One migration: `pulumi up` with the migration's trigger set to run N, in a direction. */
+export function upRun(engine: Engine, stack: string, run: number, direction = "forward") {
+    engine.ok(["config", "set", "--stack", stack, "wanlab:migrationRun", String(run)]);
+    engine.ok(["config", "set", "--stack", stack, "wanlab:migrationDirection", direction]);
+    return engine.pulumi(["up", "--yes", "--skip-preview", "--stack", stack]);
+}
+
+/** The stack's last migration record (its `migration` output). */
+export const lastRecord = (engine: Engine, stack: string): MigrationRecord =>
+    JSON.parse(engine.ok(["stack", "output", "--json", "--stack", stack]).stdout).migration;

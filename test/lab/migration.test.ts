@@ -10,7 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawnSync } from "node:child_process";
-import { daemonPids, Engine, residue, ROOT, sampleArguments, sh, tmpEntries } from "./harness";
+import { daemonPids, Engine, lastRecord, residue, ROOT, sampleArguments, sh, tmpEntries, upRun } from "./harness";
 import { probeThisMachine } from "../../modules/libvirt/accel";
 import { GUEST_IMAGE } from "../../modules/libvirt/vm";
 import { PRIVATE_DIRS } from "../../components/host/emulated";
@@ -32,12 +32,8 @@ describe("default lab: OVS/VXLAN, iSCSI and a live migration, for real", () => {
     const dirsBefore = PRIVATE_DIRS.filter((d) => fs.existsSync(d));
     let tmpBefore: Set<string>;
 
-    const up = (run: number, direction = "forward") => {
-        engine.ok(["config", "set", "--stack", STACK, "wanlab:migrationRun", String(run)]);
-        engine.ok(["config", "set", "--stack", STACK, "wanlab:migrationDirection", direction]);
-        return engine.pulumi(["up", "--yes", "--skip-preview", "--stack", STACK]);
-    };
-    const record = (): MigrationRecord => JSON.parse(engine.ok(["stack", "output", "--json", "--stack", STACK]).stdout).migration;
+    const up = (run: number, direction = "forward") => upRun(engine, STACK, run, direction);
+    const record = () => lastRecord(engine, STACK);
 
     before(() => {
         tmpBefore = tmpEntries();

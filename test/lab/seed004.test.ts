@@ -10,8 +10,7 @@ import * as fs from "node:fs";
 import * as os from "node:os";
 import * as path from "node:path";
 import { spawn } from "node:child_process";
-import { daemonPids, Engine, residue, ROOT, sh, tmpEntries } from "./harness";
-import type { MigrationRecord } from "../../modules/migration/record";
+import { daemonPids, Engine, lastRecord, residue, ROOT, sh, tmpEntries, upRun } from "./harness";
 
 const STACK = "t-seed004";
 const RUN = `/run/wanlab/${STACK}`;
@@ -31,12 +30,8 @@ describe("seed 004: a local disk copied with the memory, TCP watched, for real",
     const daemonsBefore = daemonPids();
     let tmpBefore: Set<string>;
 
-    const up = (run: number, direction = "forward") => {
-        engine.ok(["config", "set", "--stack", STACK, "wanlab:migrationRun", String(run)]);
-        engine.ok(["config", "set", "--stack", STACK, "wanlab:migrationDirection", direction]);
-        return engine.pulumi(["up", "--yes", "--skip-preview", "--stack", STACK]);
-    };
-    const record = (): MigrationRecord => JSON.parse(engine.ok(["stack", "output", "--json", "--stack", STACK]).stdout).migration;
+    const up = (run: number, direction = "forward") => upRun(engine, STACK, run, direction);
+    const record = () => lastRecord(engine, STACK);
 
     before(() => {
         tmpBefore = tmpEntries();
