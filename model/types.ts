@@ -4,7 +4,7 @@
 // so the core names no module.
 
 export type Transport = "emulated" | "ssh";
-export type Role = "hypervisor" | "router" | "storage" | "client" | "service";
+export type Role = "hypervisor" | "router" | "storage" | "client" | "service" | "aaa";
 
 export interface SecretRef { config: string }
 export interface SshSpec { address: string; port: number; user: string; privateKey: SecretRef; hostKey?: string; knownHosts?: string }

@@ -15,6 +15,12 @@ export function generatableSecrets(spec: LabSpec): Record<string, () => string> 
     const out: Record<string, () => string> = {};
     for (const s of spec.storage) if ("chap" in s && s.chap) out[s.chap.password.config] = () => crypto.randomBytes(12).toString("hex");
     for (const h of spec.hosts) if (h.appliance) out[h.appliance.key.config] = sshKey;
+    // Seed 001's AAA server: the users' password and each client's shared secret (modules/radius).
+    const radius = (spec as { radius?: { password: { config: string }; clients: { secret?: { config: string } }[] } }).radius;
+    if (radius) {
+        out[radius.password.config] = () => crypto.randomBytes(12).toString("hex");
+        for (const c of radius.clients) if (c.secret) out[c.secret.config] = () => crypto.randomBytes(16).toString("hex");
+    }
     return out;
 }
 

@@ -26,6 +26,12 @@ DEB_PACKAGES=(iproute2 iputils-ping util-linux procps ethtool openssh-server ope
   openvswitch-switch libvirt-daemon libvirt-daemon-driver-qemu libvirt-clients
   tgt cpio gzip gawk socat iperf3 shellcheck busybox-static bc tini nftables
   nfs-ganesha nfs-ganesha-vfs rpcbind sockperf tcpdump)
+# FreeRADIUS 3 and its radclient: seed 001's AAA server (modules/radius), one per lab on its
+# host, with its own raddb (the package's service is not started, and not used).
+DEB_PACKAGES+=(freeradius freeradius-utils)
+# tshark: its mip6 dissector checks pmipd's PBU and PBA on the wire (tools/pmipd tests, the lab's
+# captures through `pmipd tshark-check`).
+DEB_PACKAGES+=(tshark)
 # QEMU 9.0 or newer: older ones lose guest memory writes in a live migration under TCG
 # (docs/experiments/tcg-migration-hang). Debian 12 has 7.2, so there it comes from
 # bookworm-backports.
@@ -135,6 +141,8 @@ rm -f "$BIN/pulumi-resource-command"   # an older bootstrap put it on PATH
 # wanlab-probe (tools/probe): the studies' UDP and TCP probes, for the guest image and
 # the probe host. Static, so that the busybox guest needs no library for it.
 CGO_ENABLED=0 go_build "$ROOT/.cache/bin/wanlab-probe" probe "the probes"
+# pmipd (tools/pmipd): the PMIPv6 LMA/MAG daemon, for the router appliance (seed 001).
+CGO_ENABLED=0 go_build "$ROOT/.cache/bin/pmipd" pmipd "the PMIPv6 daemon"
 rm -f "$ROOT/.cache/bin/wanlab-udp"   # its name before the TCP probe
 
 # --- Images ---------------------------------------------------------------------------
