@@ -48,6 +48,8 @@ export interface RunRow {
     streamStallMs?: number | null; streamRetrans?: number | null; streamSurvived?: boolean | null;
     rrBeforePerS?: number | null; rrDuringPerS?: number | null; rrAfterPerS?: number | null; rrGapMs?: number | null;
     captureMiB?: number | null; captureRetrans?: number | null; captureOutOfOrder?: number | null; captureDupAcks?: number | null;
+    /** Seed 001's PMIPv6 signalling (null without PMIPv6): the new MAG's trigger, attach -> RA, the RADIUS and PBU/PBA round trips, the signalling bytes on the WAN. */
+    pmipTrigger?: string | null; pmipMs?: number | null; pmipAuthMs?: number | null; pmipRegMs?: number | null; trafficMobilityBytes?: number | null;
     /** The plan that measured this run, when this plan reused it (npm run experiment -- --reuse DIR). */
     reusedFrom?: string;
 }
@@ -64,6 +66,7 @@ export const COLUMNS = [
     "vmForwardGapMs", "vmRepliesLost", "vmRepliesLate", "vmSourceChanged", "vmDiskMiB", "diskCopiedMiB", "diskDoneMs",
     "streamBeforeMbps", "streamDuringMbps", "streamAfterMbps", "streamDipMbps", "streamStallMs", "streamRetrans", "streamSurvived",
     "rrBeforePerS", "rrDuringPerS", "rrAfterPerS", "rrGapMs", "captureMiB", "captureRetrans", "captureOutOfOrder", "captureDupAcks",
+    "pmipTrigger", "pmipMs", "pmipAuthMs", "pmipRegMs", "trafficMobilityBytes",
     "reusedFrom",
 ] as const;
 
@@ -97,13 +100,24 @@ export function rowFromRecord(plan: Plan, cell: Cell, rep: number, r: MigrationR
         rrBeforePerS: r.rr?.perSecondIn.before ?? null, rrDuringPerS: r.rr?.perSecondIn.during ?? null, rrAfterPerS: r.rr?.perSecondIn.after ?? null, rrGapMs: r.rr?.longestGap?.ms ?? null,
         captureMiB: r.capture ? round(r.capture.bytes.total / MiB, 2) : null, captureRetrans: r.capture?.retransmissions ?? null,
         captureOutOfOrder: r.capture?.outOfOrder ?? null, captureDupAcks: r.capture?.dupAcks ?? null,
+        ...pmipColumns(r),
+    };
+}
+
+function pmipColumns(r: MigrationRecord): Partial<RunRow> {
+    const p = r.pmipv6 as { trigger?: string | null; pmipMs?: number | null; parts?: { authorizationMs?: number | null; registrationMs?: number | null } } | undefined;
+    if (!p) return {};
+    return {
+        pmipTrigger: p.trigger ?? null, pmipMs: p.pmipMs ?? null, pmipAuthMs: p.parts?.authorizationMs ?? null, pmipRegMs: p.parts?.registrationMs ?? null,
+        trafficMobilityBytes: r.traffic?.classes.mobility?.bytes ?? null,
     };
 }
 
 /** The rows' measurements that statistics are taken of. */
 export type MeasuredKey = "probeDowntimeMs" | "libvirtDowntimeMs" | "totalMs" | "dataMiB" | "rttBeforeMs" | "udpOneWayDowntimeMs" | "udpEchoDowntimeMs"
     | "vmForwardGapMs" | "vmRepliesLost" | "vmRepliesLate" | "diskDoneMs" | "diskCopiedMiB" | "streamDuringMbps" | "streamDipMbps" | "streamStallMs"
-    | "rrBeforePerS" | "rrDuringPerS" | "rrAfterPerS" | "streamBeforeMbps" | "streamAfterMbps" | "captureMiB" | "captureRetrans";
+    | "rrBeforePerS" | "rrDuringPerS" | "rrAfterPerS" | "streamBeforeMbps" | "streamAfterMbps" | "captureMiB" | "captureRetrans"
+    | "pmipMs" | "pmipAuthMs" | "pmipRegMs" | "trafficMobilityBytes";
 
 /** A metric's values over the rows fit for statistics: a run whose VM never answered again has only a lower bound. */
 export function measured(rows: RunRow[], key: MeasuredKey): number[] {

@@ -54,7 +54,7 @@ export class VirtualMachine extends pulumi.ComponentResource {
         super("wanlab:libvirt:VirtualMachine", name, {}, { aliases: [{ type: "wanlab:compute:VirtualMachine" }], ...opts });
         const { spec } = args;
         const nic = spec.interfaces[0];
-        this.address = nic.address ? hostPart(nic.address) : undefined;
+        this.address = nic.address ? hostPart(nic.address) : nic.address6;
         const cmdline = [
             "console=ttyS0", "quiet", "panic=-1",
             ...(nic.address ? [`wanlab.ip=${nic.address}`] : []),

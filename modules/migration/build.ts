@@ -17,6 +17,7 @@ import { type MigrationRecord, recordFile } from "./record";
 import { fillMiB } from "../workload/model";
 import type { TrafficCounters } from "../traffic/build";
 import type { VmSpec } from "../libvirt/model";
+import { pmipAfterRun } from "../pmipv6/build";
 
 const guestWorkload = (vm: VmSpec) => ({ memoryMiB: vm.memoryMiB, fillMiB: fillMiB(vm.memoryMiB, vm.workload), dirtyMiBps: vm.workload?.dirtyMiBps ?? 0 });
 
@@ -69,6 +70,7 @@ export const stage: Stage = {
             copyStorage: lab.spec.vms.find((v) => v.name === m.vm)!.disk.local ? m.copyStorage ?? "all" : undefined,
             // The lab's counters, if it has them, unless wanlab:trafficSplit is off.
             traffic: lab.settings.trafficSplit === "off" ? undefined : lab.lookup<TrafficCounters>("traffic", "counters"),
+            afterRun: pmipAfterRun(lab, m.vm),
             // The VM answered every check before it moves.
             dependsOn: [...lab.builtIn("links", "network", "routing", "wan"), ...lab.all<VirtualMachine>("vm"), ...lab.all<PingCheck>("check")],
         }, lab.child);

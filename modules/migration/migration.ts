@@ -39,10 +39,23 @@ export interface MigrationArgs {
     copyStorage?: "all" | "inc";
     /** The WAN's traffic counters, read after each run (the split is off without them). */
     traffic?: TrafficCounters;
+    /** What other modules read after each run into its record (PMIPv6's signalling). */
+    afterRun?: AfterRun[];
     dependsOn: pulumi.Resource[];
 }
 
 export type { MigrationRecord };
+
+/** A reading on some host after each run, merged into the run's record (a module's own figures). */
+export interface AfterRun {
+    name: string;
+    /** Where to read, for this run (the new MAG differs with the direction). */
+    host: (r: RunPlan) => Host;
+    script: string;
+    /** The run's environment: what to read, from when (its record's startedAt, ms since the epoch). */
+    environment: (r: RunPlan, startedAt: number) => Record<string, string>;
+    merge: (rec: MigrationRecord, stdout: string, r: RunPlan) => MigrationRecord;
+}
 
 /** The probes (tools/probe), as scripts/bootstrap.sh builds them. */
 export const PROBE = path.join(CACHE_DIR, "bin", "wanlab-probe");
@@ -126,6 +139,17 @@ export class Migration extends pulumi.ComponentResource {
                 before = [read];
                 record = pulumi.all([record, (read as any).stdout as pulumi.Output<string>]).apply(([rec, out]) =>
                     (out ? { ...rec, capture: captureFigures(JSON.parse(out), rec.startedAt, range) } : rec));
+            }
+            for (const a of args.afterRun ?? []) {
+                const reading = a.host(r).command(`${a.name}-${spec.vm}${i ? `-${i + 1}` : ""}`, {
+                    create: a.script,
+                    // The reading is the record's: an update keeps it (as the run's).
+                    update: 'printf "%s\\n" "$PULUMI_COMMAND_STDOUT"',
+                    environment: record.apply((rec) => a.environment(r, rec.startedAt)),
+                    triggers: [r.run, directionOf(spec, r.from)],
+                }, { parent: this, dependsOn: before });
+                before = [reading];
+                record = pulumi.all([record, (reading as any).stdout as pulumi.Output<string>]).apply(([rec, out]) => (out ? a.merge(rec, out, r) : rec));
             }
             this.measured.push(record);
             if (!traffic) return record;

@@ -6,6 +6,7 @@ import { wholeNumber } from "../../model/config";
 import { bridgeRef } from "../bridge/model";
 import type { LabSpec } from "../../model/types";
 import { hostPart } from "../../model/address";
+import { ipv6Owner } from "../ipv6/model";
 import { hostNode } from "../../model/network";
 import { type VmSpec, vmNode, withVmOn } from "../libvirt/model";
 
@@ -44,7 +45,7 @@ export const RR_PORT = 11111;
 export function streamTarget(spec: LabSpec, vm: string): { to: string; rateMbit: number } | undefined {
     const m = spec.migration;
     if (!m || m.vm !== vm || !m.tcpWatch?.streamMbit || !m.probe.address) return undefined;
-    return { to: `${m.probe.address}:${STREAM_PORT}`, rateMbit: m.tcpWatch.streamMbit };
+    return { to: hostPort(m.probe.address, STREAM_PORT), rateMbit: m.tcpWatch.streamMbit };
 }
 
 /** The port of the migrated VM's sockperf server, if the migration watches TCP request/response. */
@@ -59,7 +60,7 @@ export const rrPort = (spec: LabSpec, vm: string): number | undefined =>
 export function tcpProbeServer(spec: LabSpec, vm: string): string | undefined {
     const m = spec.migration;
     if (!m || m.vm !== vm || !m.probe.address) return undefined;
-    return `${m.probe.address}:${TCP_PROBE_PORT}`;
+    return hostPort(m.probe.address, TCP_PROBE_PORT);
 }
 
 /** Where the migrated VM's echo probe sends (ADDR:PORT); undefined for any other VM, or without one. */
@@ -180,11 +181,11 @@ export const module: ModuleModel = {
         if (ctx.hostRef("/migration/probe/from", m.probe.from) && m.probe.address) {
             const address = m.probe.address;
             ctx.later(() => {
-                const owner = ctx.ownerOf(address);
+                const owner = address.includes(":") ? ipv6Owner(spec, address) : ctx.ownerOf(address);
                 if (owner !== m.probe.from) ctx.err("/migration/probe/address", `${address} is ${owner ? `host '${owner}''s address` : "no host's address"}, not one of host '${m.probe.from}' (the probe host, where the TCP probe's server listens)`);
             });
         }
-        if (vm && !vm.interfaces[0].address) ctx.err("/migration/vm", `VM '${m.vm}' needs an address on its first interface for the probe`);
+        if (vm && !vm.interfaces[0].address && !vm.interfaces[0].address6) ctx.err("/migration/vm", `VM '${m.vm}' needs an address on its first interface for the probe`);
         if (!m.probe.toVm && m.tcpWatch?.requestResponse)
             ctx.err("/migration/tcpWatch/requestResponse", "request/response runs from the probe host to the VM, which it cannot reach (toVm is false): turn one of them off");
         if (!m.probe.toVm && !m.probe.fromVm)
@@ -209,7 +210,10 @@ export const module: ModuleModel = {
             }
             // The probe must reach the VM on both ends, and the VM's TCP client the probe
             // host's server (said only where the probe itself gets through).
-            const ip = hostPart(vm.interfaces[0].address!);
+            // An IPv6-only VM (seed 001's, on PMIPv6): the IPv4 model has no path to it; the
+            // pmipv6 module checks the probe host's route to its prefix through the LMA.
+            if (!vm.interfaces[0].address) return;
+            const ip = hostPart(vm.interfaces[0].address);
             for (const host of [m.from, m.to]) {
                 // The VM's own probe reaches its target, and the replies come back, wherever it runs.
                 if (echo && ctx.hasAddress(m.probe.from, echo.target)) {
@@ -244,6 +248,9 @@ export const module: ModuleModel = {
         g.edge(m.from, m.to, { kind: "migration", label: `live migration of ${m.vm}\nprobe from ${m.probe.from} every ${m.probe.intervalMs} ms` });
     },
 };
+
+/** ADDR:PORT, with an IPv6 address in brackets. */
+export const hostPort = (address: string, port: number) => (address.includes(":") ? `[${address}]:${port}` : `${address}:${port}`);
 
 /** The interface that carries a host's uplink address (underlayAddress): the bridge, else the link's interface. */
 export function underlayInterface(spec: LabSpec, host: string): string {

@@ -165,6 +165,8 @@ export interface MigrationRecord {
     stream?: StreamFigures | null;
     rr?: RrFigures | null;
     capture?: CaptureFigures | null;
+    /** Seed 001's PMIPv6 signalling around the run (modules/pmipv6/signalling.ts), absent without PMIPv6. */
+    pmipv6?: Record<string, unknown>;
 }
 
 /** The bandwidth cap (null: none) and whether a local disk was copied along (null: the disk is shared). */

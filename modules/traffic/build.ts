@@ -22,6 +22,10 @@ export interface TrafficCounters {
 /** Zero the counters, printing what they held (nft's JSON). */
 export const READ_SCRIPT = `nft -j reset counters table netdev ${TABLE}`;
 
+/** A netdev chain sees every protocol: an IPv6 match says so, the rest are IPv4's. */
+export const withProtocol = (match: string) =>
+    (match.startsWith("meta protocol") ? match : `meta protocol ${/^(ip6 |icmpv6 )/.test(match) ? "ip6" : "ip"} ${match}`);
+
 export const stage: Stage = {
     build(lab) {
         const w = lab.spec.wan;
@@ -33,7 +37,7 @@ export const stage: Stage = {
         const classes = trafficClasses(lab.spec);
         const ruleset = render("nftables/traffic-split.nft.hbs", {
             router: w.router, table: TABLE, other: OTHER, hooks: ["ingress", "egress"],
-            classes: [...classes, { name: OTHER, matches: [] }],
+            classes: [...classes.map((c) => ({ ...c, matches: c.matches.map(withProtocol) })), { name: OTHER, matches: [] }],
             devices: ends.map((e) => ({ name: e.name, device: e.device })),
         });
         const counters = host.command("traffic-counters", {

@@ -59,7 +59,22 @@ export function trafficClasses(spec: LabSpec): TrafficClass[] {
     const [lo, hi] = ports.split("-").map(Number);
     const greMigration = ends ? gre((g) => [g.sport, g.dport].flatMap((p) => hexEnds.flatMap((a) => hexEnds.filter((b) => b !== a)
         .map((b) => `${g.protocol} 6 ${g.saddr} ${a} ${g.daddr} ${b} ${p} ${hi ? `${lo}-${hi}` : lo}`)))) : [];
+    // Seed 001 (PMIPv6): the client's IPv6 traffic to the VM crosses the LMA-MAG links in an
+    // IPv6-in-IPv6 tunnel: look inside it (40 bytes of outer header, the inner next header at
+    // byte 6, the inner ports at 40 and 42); the mobility signalling is a class of its own.
+    const pmip = Boolean((spec as { pmipv6?: object }).pmipv6);
+    const in6 = (proto: number, port?: number) => port === undefined ? [`ip6 nexthdr 41 @nh,368,8 ${proto}`]
+        : [640, 656].map((bit) => `ip6 nexthdr 41 @nh,368,8 ${proto} @nh,${bit},16 ${port}`);
+    const v6 = (m: string) => `meta protocol ip6 ${m}`;
+    const pmipClient = pmip ? [
+        "icmpv6 type { echo-request, echo-reply }", ...in6(58), ...in6(17, UDP_PROBE_PORT), ...in6(6, TCP_PROBE_PORT),
+        ...[`udp dport ${UDP_PROBE_PORT}`, `udp sport ${UDP_PROBE_PORT}`, `tcp dport ${TCP_PROBE_PORT}`, `tcp sport ${TCP_PROBE_PORT}`].map(v6),
+    ] : [];
     return [
+        ...(pmip ? [{
+            name: "mobility", description: "PMIPv6 signalling: Proxy Binding Updates and Acknowledgements (Mobility Header), and RADIUS (seed 001 Fig. 11)",
+            matches: ["ip6 nexthdr 135", "meta protocol ip6 udp dport 1812", "meta protocol ip6 udp sport 1812", "udp dport 1812", "udp sport 1812"],
+        }] : []),
         { name: "storage", description: "shared storage (iSCSI, NFS)", matches: [`tcp dport ${STORAGE_PORTS}`, `tcp sport ${STORAGE_PORTS}`] },
         {
             name: "client",
@@ -68,15 +83,16 @@ export function trafficClasses(spec: LabSpec): TrafficClass[] {
                 "ip protocol icmp", `udp dport ${UDP_PROBE_PORT}`, `udp sport ${UDP_PROBE_PORT}`, `tcp dport ${TCP_PROBE_PORT}`, `tcp sport ${TCP_PROBE_PORT}`,
                 ...(vx ? [...inner(1), ...inner(17, UDP_PROBE_PORT), ...inner(6, TCP_PROBE_PORT)] : []),
                 ...greClient,
+                ...pmipClient,
             ],
         },
         ...(ends ? [{
             name: "migration", description: "the migration stream (QEMU, over TCP, between the hypervisors; also inside GRE)",
             matches: [`ip saddr ${ends} ip daddr ${ends} tcp dport ${ports}`, `ip saddr ${ends} ip daddr ${ends} tcp sport ${ports}`, ...greMigration],
         }] : []),
-        ...(vx || gres.length ? [{
-            name: "tunnel", description: "the tunnels' own traffic (VXLAN frames and GRE packets that carry no probe and no migration: ARP, RIP, the VM's announcements)",
-            matches: [...(vx ? [vx] : []), ...(gres.length ? ["ip protocol gre"] : [])],
+        ...(vx || gres.length || pmip ? [{
+            name: "tunnel", description: "the tunnels' own traffic (VXLAN frames, GRE or IPv6-in-IPv6 packets that carry no probe and no migration: ARP, RIP, the VM's announcements)",
+            matches: [...(vx ? [vx] : []), ...(gres.length ? ["ip protocol gre"] : []), ...(pmip ? ["ip6 nexthdr 41"] : [])],
         }] : []),
     ];
 }

@@ -31,7 +31,7 @@ export function tmpEntries(): Set<string> {
     return new Set(fs.readdirSync(os.tmpdir()).filter((n) => !n.startsWith("tsx-") && !n.startsWith("wanlab-test-")));
 }
 
-const DAEMONS = /^(qemu-system|libvirtd|tgtd|ganesha.nfsd|rpcbind|ovs-vswitchd|ovsdb-server|sshd|socat|zebra|ripd|staticd)/;
+const DAEMONS = /^(qemu-system|libvirtd|tgtd|ganesha.nfsd|rpcbind|ovs-vswitchd|ovsdb-server|sshd|socat|zebra|ripd|staticd|freeradius|pmipd)/;
 
 /** PIDs of lab daemons now running (zombies excluded), to compare before and after a lab. */
 export function daemonPids(): Set<string> {

@@ -134,7 +134,7 @@ describe("shipped stacks", () => {
 
 describe("schema errors", () => {
     it("unknown property", () => {
-        assertErrors("unknown-property.yaml", ["/hosts/0: unknown property 'colour' (allowed: name, site, description, transport, roles, ssh, platform, appliance, routes, forwarding, loopback, rip, accel)"]);
+        assertErrors("unknown-property.yaml", ["/hosts/0: unknown property 'colour' (allowed: name, site, description, transport, roles, ssh, platform, appliance, routes, forwarding, loopback, ipv6, rip, accel)"]);
     });
 
     it("missing required property", () => {
@@ -172,7 +172,7 @@ describe("schema errors", () => {
     it("several schema errors come out at once, and semantic checks do not run", () => {
         // The check's unknown host h9 would be a semantic error: it must not appear.
         assertErrors("schema-mistakes.yaml", [
-            "/: unknown property 'owner' (allowed: name, description, sites, hosts, links, bridges, tunnels, nat, wan, storage, vms, checks, migration)",
+            "/: unknown property 'owner' (allowed: name, description, sites, hosts, links, bridges, tunnels, nat, radius, pmipv6, wan, storage, vms, checks, migration)",
             "/sites/0: missing required property 'name'",
             `/hosts/1/transport: "docker" is not allowed: must be one of "emulated", "ssh"`,
             "/links/0/mtu: 100 is too small: must be at least 576",

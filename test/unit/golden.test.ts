@@ -133,14 +133,20 @@ describe("golden files: the commands each stack registers", () => {
 });
 
 // Each routing device's rendered configuration (npm run configs), one file each under
-// test/golden/configs/<stack>/<host>/.
-const CONFIG_STACKS: Record<string, string> = { "local-gre": "stacks/local-gre.yaml", "ios-pe": "test/golden/specs/ios-pe.yaml" };
+// test/golden/configs/<stack>/<host>/, and OAI pmip6d's of a stack with PMIPv6 (rendered only).
+const CONFIG_STACKS: Record<string, string> = {
+    "local-gre": "stacks/local-gre.yaml", "ios-pe": "test/golden/specs/ios-pe.yaml", "local-pmipv6": "stacks/local-pmipv6.yaml",
+};
 
 describe("golden files: the routers' configurations", () => {
     for (const [name, file] of Object.entries(CONFIG_STACKS)) {
         it(`${file} renders test/golden/configs/${name}/`, async () => {
             const { deviceConfigs } = await import("../../modules/rip/configs");
-            for (const c of deviceConfigs(loadSpec(path.join(ROOT, file)))) {
+            const { pmip6dConfigs } = await import("../../modules/pmipv6/pmip6d");
+            const spec = loadSpec(path.join(ROOT, file));
+            const configs = [...deviceConfigs(spec), ...pmip6dConfigs(spec)];
+            assert.ok(configs.length, `${file} renders no configuration`);
+            for (const c of configs) {
                 const golden = path.join(GOLDEN, "configs", name, c.file);
                 if (process.env.UPDATE_GOLDEN) { fs.mkdirSync(path.dirname(golden), { recursive: true }); fs.writeFileSync(golden, c.text); }
                 assert.ok(fs.existsSync(golden), `no ${golden}: run with UPDATE_GOLDEN=1 and review it`);
