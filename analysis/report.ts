@@ -8,7 +8,7 @@ import * as path from "node:path";
 import type { Cell, Plan, Parameter } from "../model/plan";
 import { cells, cellStudies } from "../model/plan";
 import { type MeasuredKey, measured, type RunRow, type RunTrace, SPLIT_COLUMNS } from "./results";
-import { alignedMedians, type Baseline, seed003Section, seed004Section } from "./seed-studies";
+import { alignedMedians, type Baseline, seed001Section, seed003Section, seed004Section } from "./seed-studies";
 import { CellStats, describe, pairedDifference, welchDifference, welchFromSummaries } from "./stats";
 import { PROFILE_ORDER, STUDY_SPLITS, STUDY_TABLES, StudyTable } from "./studies";
 import { loadSpec } from "../model/validate";
@@ -338,7 +338,7 @@ export async function buildReport(plan: Plan, rows: RunRow[], extras: ReportExtr
     tables.push(...approaches.tables);
     notes.push(...approaches.notes);
     // Seeds 003 and 004, whose results are per mode and storage, not per WAN profile.
-    for (const sec of [seed003Section(plan, all, rows, extras.baselines ?? []), seed004Section(plan, all, rows)]) {
+    for (const sec of [seed001Section(plan, all, rows), seed003Section(plan, all, rows, extras.baselines ?? []), seed004Section(plan, all, rows)]) {
         tables.push(...sec.tables);
         notes.push(...sec.notes);
     }
