@@ -428,9 +428,12 @@ func (d *lmaDaemon) reader(out chan<- rxPBU) {
 	}
 }
 
+// handle answers a PBU. The PBA goes as soon as the binding's tunnel and route are in place;
+// the previous MAG's tunnel, which no binding uses any more, is deleted after it.
 func (d *lmaDaemon) handle(p rxPBU) {
 	pba, acts := d.bc.HandlePBU(time.Now(), p.from, p.authOK, p.msg)
-	applyLMA(d.dp, d.log, acts)
+	before, after := splitAtPBA(acts)
+	applyLMA(d.dp, d.log, before)
 	src := p.to
 	if mag, ok := d.bc.MAGByAddress(p.from); ok && mag.Local.IsValid() {
 		src = mag.Local
@@ -439,7 +442,21 @@ func (d *lmaDaemon) handle(p rxPBU) {
 		d.log.Emit("error", "op", "pba-send", "error", err.Error())
 	}
 	d.log.Emit("pba-sent", "mn", pba.Opts.MNID, "to", p.from, "seq", pba.Seq, "status", pba.Status, "lifetimeS", int(pba.Lifetime)*4)
+	applyLMA(d.dp, d.log, after)
 	d.save()
+}
+
+// splitAtPBA separates what the PBA must wait for from what can follow it: deleting a tunnel
+// that no binding uses.
+func splitAtPBA(acts []Action) (before, after []Action) {
+	for _, a := range acts {
+		if a.Op == "tunnel-del" {
+			after = append(after, a)
+		} else {
+			before = append(before, a)
+		}
+	}
+	return before, after
 }
 
 // run starts the node the config describes and stops it on SIGTERM or SIGINT.

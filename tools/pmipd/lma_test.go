@@ -85,6 +85,10 @@ func TestLMAHandoff(t *testing.T) {
 	if !reflect.DeepEqual(got, want) {
 		t.Fatalf("actions %+v", got)
 	}
+	// The PBA waits for mag2's tunnel and route, not for mag1's tunnel to go.
+	if before, after := splitAtPBA(got); !reflect.DeepEqual(before, want[:2]) || !reflect.DeepEqual(after, want[2:]) {
+		t.Fatalf("before the PBA %+v, after it %+v", before, after)
+	}
 	if e := r.entry(); e.MAG != "mag2" || e.ProxyCoA != mag2.Address || e.Tunnel != "pmip-mag2" {
 		t.Fatalf("BCE %+v", e)
 	}

@@ -28,6 +28,7 @@ type mnEntry struct {
 	Trigger      string       `json:"trigger"`
 	State        string       `json:"state"` // authorizing, registering, registered, deregistering
 	mac          net.HardwareAddr
+	announced    map[string]bool // announcement kinds seen (the trigger's included)
 	hi           uint8
 	seq          uint16    // of the PBU awaiting its PBA
 	pending      bool      // a PBU awaits its PBA
@@ -100,6 +101,12 @@ func runMAG(cfg *Config, dp Datapath, log *EventLog, stop chan struct{}) error {
 		return err
 	}
 	defer d.sock.Close()
+	// After the egress address is usable (the MH socket is bound to it): the tunnel's MTU
+	// follows the route to the LMA as the kernel finds it at creation.
+	defer d.closeTunnel()
+	if err := d.openTunnel(); err != nil {
+		return err
+	}
 	if d.link, err = openAccessLink(cfg.Access.Interface, mac, cfg.Access.LinkLocal); err != nil {
 		return fmt.Errorf("packet socket on %s: %w", cfg.Access.Interface, err)
 	}
@@ -162,7 +169,7 @@ func runMAG(cfg *Config, dp Datapath, log *EventLog, stop chan struct{}) error {
 				d.unroute(m)
 			}
 			d.mns = map[string]*mnEntry{}
-			d.unroute(nil)
+			d.closeTunnel()
 			d.save()
 			log.Emit("stop")
 			return nil
@@ -228,11 +235,17 @@ func (d *magDaemon) save() {
 }
 
 // onLink handles a frame from an MN. The first RS, unsolicited NA or RARP from an unknown
-// MAC starts a registration; while one is under way further triggers are ignored.
+// MAC starts a registration; while one is under way or done, further ones start nothing, but
+// the first of each other kind is logged (announce), so that the order in which a migrated
+// VM's announcements came (QEMU's RARP, the guest's own NA) can be told.
 func (d *magDaemon) onLink(ev linkEvent) {
 	key := ev.MAC.String()
 	m := d.mns[key]
 	if m != nil {
+		if ev.Kind != "na-solicited" && m.State != "deregistering" && !m.announced[ev.Kind] {
+			m.announced[ev.Kind] = true
+			d.log.Emit("announce", "mn", m.MN, "kind", ev.Kind)
+		}
 		switch ev.Kind {
 		case "na", "na-solicited":
 			m.heard = true
@@ -253,7 +266,8 @@ func (d *magDaemon) onLink(ev linkEvent) {
 	if ev.Kind == "rs" {
 		hi = hiNewInterface
 	}
-	m = &mnEntry{MN: nai(ev.MAC), MAC: key, mac: ev.MAC, Trigger: ev.Kind, State: "authorizing", hi: hi}
+	m = &mnEntry{MN: nai(ev.MAC), MAC: key, mac: ev.MAC, Trigger: ev.Kind, State: "authorizing", hi: hi,
+		announced: map[string]bool{ev.Kind: true}}
 	d.mns[key] = m
 	d.log.Emit("attach", "mn", m.MN, "mac", key, "trigger", ev.Kind)
 	d.log.Emit("access-request", "user", m.MN)
@@ -423,8 +437,39 @@ func (d *magDaemon) sendRA(m *mnEntry) {
 	d.log.Emit("ra-sent", "mn", m.MN, "prefix", m.Prefix)
 }
 
-// route makes the MN's data path: the tunnel to the LMA (once), with a default route in the
-// PMIP table; the HNP on the access link; traffic from the HNP looked up in the PMIP table.
+// openTunnel makes the MAG's half of the data path once, at start, for its whole lifetime:
+// the tunnel to the LMA and the PMIP table's default route through it. A registration then
+// waits only for its own route and rule before the RA.
+func (d *magDaemon) openTunnel() error {
+	c := d.cfg
+	if err := d.dp.TunnelAdd(c.Tunnel, c.Egress.Address, c.LMAAddress); err != nil {
+		return err
+	}
+	d.tunnelUp = true
+	d.log.Emit("tunnel-up", "name", c.Tunnel, "local", c.Egress.Address, "remote", c.LMAAddress)
+	if err := d.dp.RouteReplace(netip.MustParsePrefix("::/0"), c.Tunnel, c.RouteTable); err != nil {
+		return err
+	}
+	d.log.Emit("route-add", "prefix", "::/0", "dev", c.Tunnel, "table", c.RouteTable)
+	return nil
+}
+
+// closeTunnel removes the tunnel, and the default route with it.
+func (d *magDaemon) closeTunnel() {
+	c := d.cfg
+	if !d.tunnelUp {
+		return
+	}
+	d.tunnelUp = false
+	if err := d.dp.TunnelDel(c.Tunnel); err != nil {
+		d.log.Emit("error", "op", "tunnel-del", "error", err.Error())
+	} else {
+		d.log.Emit("tunnel-down", "name", c.Tunnel, "local", c.Egress.Address, "remote", c.LMAAddress)
+	}
+}
+
+// route makes the MN's data path, the minimum before its RA: the HNP on the access link, and
+// traffic from the HNP looked up in the PMIP table (the tunnel's).
 func (d *magDaemon) route(m *mnEntry) {
 	c := d.cfg
 	try := func(err error, op string) bool {
@@ -432,13 +477,6 @@ func (d *magDaemon) route(m *mnEntry) {
 			d.log.Emit("error", "op", op, "error", err.Error())
 		}
 		return err == nil
-	}
-	if !d.tunnelUp && try(d.dp.TunnelAdd(c.Tunnel, c.Egress.Address, c.LMAAddress), "tunnel-add") {
-		d.tunnelUp = true
-		d.log.Emit("tunnel-up", "name", c.Tunnel, "local", c.Egress.Address, "remote", c.LMAAddress)
-		if try(d.dp.RouteReplace(netip.MustParsePrefix("::/0"), c.Tunnel, c.RouteTable), "route-add") {
-			d.log.Emit("route-add", "prefix", "::/0", "dev", c.Tunnel, "table", c.RouteTable)
-		}
 	}
 	if try(d.dp.RouteReplace(m.Prefix, c.Access.Interface, 0), "route-add") {
 		d.log.Emit("route-add", "prefix", m.Prefix, "dev", c.Access.Interface)
@@ -449,31 +487,18 @@ func (d *magDaemon) route(m *mnEntry) {
 	m.routed = true
 }
 
-// unroute undoes route for m (nil: only the tunnel check), and removes the tunnel when no
-// MN uses it any more.
+// unroute undoes route for m.
 func (d *magDaemon) unroute(m *mnEntry) {
 	c := d.cfg
-	if m != nil && m.routed {
-		m.routed = false
-		if err := d.dp.RuleDel(m.Prefix, c.RouteTable); err == nil {
-			d.log.Emit("rule-del", "from", m.Prefix, "table", c.RouteTable)
-		}
-		if err := d.dp.RouteDel(m.Prefix, c.Access.Interface, 0); err == nil {
-			d.log.Emit("route-del", "prefix", m.Prefix, "dev", c.Access.Interface)
-		}
+	if !m.routed {
+		return
 	}
-	for _, e := range d.mns {
-		if e.routed {
-			return
-		}
+	m.routed = false
+	if err := d.dp.RuleDel(m.Prefix, c.RouteTable); err == nil {
+		d.log.Emit("rule-del", "from", m.Prefix, "table", c.RouteTable)
 	}
-	if d.tunnelUp {
-		d.tunnelUp = false
-		if err := d.dp.TunnelDel(c.Tunnel); err != nil { // takes its default route along
-			d.log.Emit("error", "op", "tunnel-del", "error", err.Error())
-		} else {
-			d.log.Emit("tunnel-down", "name", c.Tunnel, "local", c.Egress.Address, "remote", c.LMAAddress)
-		}
+	if err := d.dp.RouteDel(m.Prefix, c.Access.Interface, 0); err == nil {
+		d.log.Emit("route-del", "prefix", m.Prefix, "dev", c.Access.Interface)
 	}
 }
 

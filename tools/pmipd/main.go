@@ -307,8 +307,12 @@ func main() {
 		cfgPath := fs.String("config", "", "config file (JSON)")
 		fs.Parse(os.Args[2:])
 		var cfg *Config
+		var dp *nlDatapath
 		if cfg, err = loadConfig(*cfgPath); err == nil {
-			err = run(cfg, realDatapath{})
+			if dp, err = openDatapath(); err == nil {
+				err = run(cfg, dp)
+				dp.Close()
+			}
 		}
 	case "show":
 		state := fs.String("state", "", "state file")

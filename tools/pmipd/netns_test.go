@@ -52,7 +52,13 @@ func (r *recorder) RuleAdd(p netip.Prefix, table int) error {
 func (r *recorder) RuleDel(p netip.Prefix, table int) error {
 	return r.add("rule-del from %s table %d", p, table)
 }
-func (r *recorder) LinkMAC(dev string) (string, error)       { return realDatapath{}.LinkMAC(dev) }
+func (r *recorder) LinkMAC(dev string) (string, error) {
+	i, err := net.InterfaceByName(dev) // the calling thread's namespace
+	if err != nil {
+		return "", err
+	}
+	return i.HardwareAddr.String(), nil
+}
 func (r *recorder) SetLinkMAC(dev, mac string) error         { return r.add("link-mac %s %s", dev, mac) }
 func (r *recorder) AddrAdd(dev string, a netip.Prefix) error { return r.add("addr-add %s %s", dev, a) }
 func (r *recorder) AddrDel(dev string, a netip.Prefix) error { return r.add("addr-del %s %s", dev, a) }
@@ -136,6 +142,36 @@ func (s *eventSink) wait(t *testing.T, node, name string, want map[string]string
 	return event{}
 }
 
+// names lists node's event names from the first from event to the first to event after it.
+func (s *eventSink) names(node, from, to string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, e := range s.evs {
+		if e.node != node || (len(out) == 0 && e.name != from) {
+			continue
+		}
+		out = append(out, e.name)
+		if len(out) > 1 && e.name == to {
+			break
+		}
+	}
+	return strings.Join(out, " ")
+}
+
+// kinds lists the kind fields of node's events named name.
+func (s *eventSink) kinds(node, name string) string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var out []string
+	for _, e := range s.evs {
+		if e.node == node && e.name == name {
+			out = append(out, e.kv["kind"].(string))
+		}
+	}
+	return strings.Join(out, " ")
+}
+
 func sh(t *testing.T, args ...string) string {
 	t.Helper()
 	out, err := exec.Command(args[0], args[1:]...).CombinedOutput()
@@ -146,7 +182,8 @@ func sh(t *testing.T, args ...string) string {
 }
 
 // TestNetns runs an LMA and a MAG in two namespaces joined by a veth, a third namespace as
-// the VM, and a fake AAA in the LMA's namespace. Tunnels and routes are recorded, not made.
+// the VM, and a fake AAA in the LMA's namespace; a fourth namespace is a second MAG, as
+// `pmipd pbu`, for the handoff. Tunnels and routes are recorded, not made.
 func TestNetns(t *testing.T) {
 	if os.Geteuid() != 0 {
 		t.Skip("needs root (network namespaces)")
@@ -155,8 +192,8 @@ func TestNetns(t *testing.T) {
 		t.Skip("no iproute2")
 	}
 	id := fmt.Sprint(os.Getpid() % 100000)
-	lmaNS, magNS, vmNS := "pmipd-lma-"+id, "pmipd-mag-"+id, "pmipd-vm-"+id
-	for _, ns := range []string{lmaNS, magNS, vmNS} {
+	lmaNS, magNS, vmNS, mag2NS := "pmipd-lma-"+id, "pmipd-mag-"+id, "pmipd-vm-"+id, "pmipd-mag2-"+id
+	for _, ns := range []string{lmaNS, magNS, vmNS, mag2NS} {
 		sh(t, "ip", "netns", "add", ns)
 		t.Cleanup(func() { exec.Command("ip", "netns", "del", ns).Run() })
 	}
@@ -166,6 +203,11 @@ func TestNetns(t *testing.T) {
 		{"ip", "link", "add", "a0", "netns", magNS, "address", "00:11:22:33:44:55", "type", "veth", "peer", "name", "v0", "netns", vmNS, "address", vmMAC},
 		{"ip", "-n", lmaNS, "addr", "add", "2001:100:1::1/64", "dev", "l0", "nodad"},
 		{"ip", "-n", magNS, "addr", "add", "2001:100:1::2/64", "dev", "e0", "nodad"},
+		{"ip", "link", "add", "l1", "netns", lmaNS, "type", "veth", "peer", "name", "e1", "netns", mag2NS},
+		{"ip", "-n", lmaNS, "addr", "add", "2001:100:2::1/64", "dev", "l1", "nodad"},
+		{"ip", "-n", mag2NS, "addr", "add", "2001:100:2::2/64", "dev", "e1", "nodad"},
+		{"ip", "-n", lmaNS, "link", "set", "l1", "up"},
+		{"ip", "-n", mag2NS, "link", "set", "e1", "up"},
 		// The VM: no RS of its own (the test sends it), no DAD wait on its link-local.
 		{"ip", "netns", "exec", vmNS, "sysctl", "-qw", "net.ipv6.conf.v0.router_solicitations=0", "net.ipv6.conf.v0.accept_dad=0"},
 		{"ip", "netns", "exec", magNS, "sysctl", "-qw", "net.ipv6.conf.a0.accept_dad=0"},
@@ -194,10 +236,11 @@ func TestNetns(t *testing.T) {
 	srv.users["000000163e010101"] = "pmip-pass"
 	srv.prefixes["000000163e010101"] = testHNP
 	srv.users["mag1"] = "pmip-pass"
+	srv.users["mag2"] = "pmip-pass"
 
-	lmaCfg := &Config{Role: "lma", Name: "lma", StateFile: filepath.Join(dir, "lma.json"), MAGs: []MagPeer{mag1}, Radius: rc}
+	lmaCfg := &Config{Role: "lma", Name: "lma", StateFile: filepath.Join(dir, "lma.json"), MAGs: []MagPeer{mag1, mag2}, Radius: rc}
 	lmaCfg.Radius.NASIdentifier = "lma"
-	lmaCfg.Timers.MinDelayBeforeBCEDeleteMs, lmaCfg.Timers.TimestampValidityWindowMs, lmaCfg.Timers.MaxBindingLifetimeS = 500, 60000, 3600
+	lmaCfg.Timers.MinDelayBeforeBCEDeleteMs, lmaCfg.Timers.TimestampValidityWindowMs, lmaCfg.Timers.MaxBindingLifetimeS = 5000, 60000, 3600
 	magCfg := &Config{Role: "mag", Name: "mag1", StateFile: filepath.Join(dir, "mag.json"), LMAAddress: mag1.Local, Radius: rc,
 		Tunnel: "pmip0", RouteTable: 100}
 	magCfg.Radius.NASIdentifier = "mag1"
@@ -233,6 +276,11 @@ func TestNetns(t *testing.T) {
 	t.Cleanup(stopAll)
 	sink.wait(t, "lma", "start", nil, 2*time.Second)
 	sink.wait(t, "mag1", "start", nil, 2*time.Second)
+	// The MAG's tunnel and its table's default route are made once, before it starts.
+	wantMAG := "tunnel-add pmip0 2001:100:1::2 2001:100:1::1\nroute-replace ::/0 dev pmip0 table 100"
+	if !strings.HasSuffix(magDP.list(), wantMAG) {
+		t.Errorf("MAG datapath at start:\n%s", magDP.list())
+	}
 
 	// The VM: a packet socket to send RS and NA, and to see the RA.
 	var vm *accessLink
@@ -275,7 +323,8 @@ func TestNetns(t *testing.T) {
 	rs := []byte{icmpv6RS, 0, 0, 0, 0, 0, 0, 0, 1, 1}
 	rs = append(rs, mac...)
 	start := time.Now()
-	if err := vm.send(ethIPv6ICMP(allRouters, mac, vmLL, netip.MustParseAddr("ff02::2"), rs)); err != nil {
+	rsFrame := ethIPv6ICMP(allRouters, mac, vmLL, netip.MustParseAddr("ff02::2"), rs)
+	if err := vm.send(rsFrame); err != nil {
 		t.Fatal(err)
 	}
 	attach := sink.wait(t, "mag1", "attach", map[string]string{"mn": "000000163e010101", "trigger": "rs", "mac": vmMAC}, 2*time.Second)
@@ -286,6 +335,10 @@ func TestNetns(t *testing.T) {
 	sink.wait(t, "mag1", "pba-received", map[string]string{"status": "0"}, 3*time.Second)
 	ra := sink.wait(t, "mag1", "ra-sent", map[string]string{"prefix": testHNP.String()}, 3*time.Second)
 	t.Logf("registration: RS to RA %v (attach to ra-sent %v)", ra.at.Sub(start), ra.at.Sub(attach.at))
+	// Between the PBA and the RA: the HNP's route on the access link and its rule, nothing else.
+	if got := sink.names("mag1", "pba-received", "ra-sent"); got != "pba-received route-add rule-add ra-sent" {
+		t.Errorf("MAG from PBA to RA: %s", got)
+	}
 	select {
 	case p := <-raCh:
 		if p != testHNP {
@@ -309,13 +362,29 @@ func TestNetns(t *testing.T) {
 		t.Error("the VM has no default route via the MAG's link-local")
 	}
 
-	// An unsolicited NA from the registered VM starts nothing new.
+	// Unsolicited NAs and a RARP from the registered VM start nothing new, but the first of
+	// each kind is logged; the trigger's kind (rs) is not logged again.
 	allNodes, _ := net.ParseMAC("33:33:00:00:00:01")
 	ll := vmLL.As16()
 	na := append([]byte{icmpv6NA, 0, 0, 0, 0x20, 0, 0, 0}, ll[:]...) // O=1, S=0
 	na = append(na, 2, 1)
 	na = append(na, mac...)
-	vm.send(ethIPv6ICMP(allNodes, mac, vmLL, netip.MustParseAddr("ff02::1"), na))
+	naFrame := ethIPv6ICMP(allNodes, mac, vmLL, netip.MustParseAddr("ff02::1"), na)
+	broadcast, _ := net.ParseMAC("ff:ff:ff:ff:ff:ff")
+	rarp := append(append(append([]byte(nil), broadcast...), mac...), 0x80, 0x35)
+	rarp = append(rarp, 0, 1, 8, 0, 6, 4, 0, 3) // Ethernet, IPv4, reverse request
+	rarp = append(append(rarp, mac...), 0, 0, 0, 0)
+	rarp = append(append(rarp, mac...), 0, 0, 0, 0)
+	for _, f := range [][]byte{naFrame, rarp, naFrame, rsFrame, rarp} {
+		if err := vm.send(f); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	sink.wait(t, "mag1", "announce", map[string]string{"mn": "000000163e010101", "kind": "rarp"}, time.Second)
+	if got := sink.kinds("mag1", "announce"); got != "na rarp" {
+		t.Errorf("announce events: %s", got)
+	}
 	// NUD: the VM's kernel answers the MAG's NS, so the MN stays for well over nudProbes intervals.
 	time.Sleep(1200 * time.Millisecond)
 	sink.mu.Lock()
@@ -330,9 +399,8 @@ func TestNetns(t *testing.T) {
 	if !strings.HasPrefix(lmaDP.list(), "sysctl net/ipv6/conf/all/forwarding=1\n"+wantLMA) {
 		t.Errorf("LMA datapath:\n%s", lmaDP.list())
 	}
-	wantMAG := "tunnel-add pmip0 2001:100:1::2 2001:100:1::1\nroute-replace ::/0 dev pmip0 table 100\n" +
-		"route-replace 2001:db8:1:1::/64 dev a0 table 0\nrule-add from 2001:db8:1:1::/64 table 100"
-	if !strings.Contains(magDP.list(), wantMAG) {
+	wantMAG += "\nroute-replace 2001:db8:1:1::/64 dev a0 table 0\nrule-add from 2001:db8:1:1::/64 table 100"
+	if !strings.HasSuffix(magDP.list(), wantMAG) {
 		t.Errorf("MAG datapath:\n%s", magDP.list())
 	}
 
@@ -345,16 +413,37 @@ func TestNetns(t *testing.T) {
 	}
 	sink.wait(t, "lma", "dereg-ignored", map[string]string{"reason": "timestamp older than the binding's"}, time.Second)
 
-	// The VM leaves (its link goes down): NUD detaches it, the LMA waits, then deletes.
+	// The VM leaves (its link goes down): NUD detaches it, the LMA waits; the MAG's routes
+	// for it go, its tunnel stays.
 	down := time.Now()
 	sh(t, "ip", "-n", vmNS, "link", "set", "v0", "down")
 	detach := sink.wait(t, "mag1", "detach", map[string]string{"reason": "nud"}, 3*time.Second)
 	t.Logf("NUD detach %v after the link went down", detach.at.Sub(down))
 	sink.wait(t, "lma", "bce-waiting", nil, 2*time.Second)
 	sink.wait(t, "mag1", "pba-received", map[string]string{"status": "0", "lifetimeS": "0"}, 2*time.Second)
-	sink.wait(t, "mag1", "tunnel-down", nil, time.Second)
-	sink.wait(t, "lma", "bce-deleted", map[string]string{"reason": "min-delay"}, 2*time.Second)
+	if !strings.HasSuffix(magDP.list(), "rule-del from 2001:db8:1:1::/64 table 100\nroute-del 2001:db8:1:1::/64 dev a0 table 0") {
+		t.Errorf("MAG datapath after the detach:\n%s", magDP.list())
+	}
+
+	// mag2 registers the VM during the wait (seed 001 §3.4's order): the LMA makes mag2's
+	// tunnel and route, sends the PBA, and only then deletes mag1's tunnel.
+	mag2Cfg := *magCfg
+	mag2Cfg.Name, mag2Cfg.StateFile, mag2Cfg.LMAAddress = "mag2", filepath.Join(dir, "mag2.json"), mag2.Local
+	mag2Cfg.Egress.Interface, mag2Cfg.Egress.Address = "e1", mag2.Address
+	mag2Cfg.Radius.NASIdentifier = "mag2"
+	inNetns(mag2NS, func() { pbuErr <- cmdPBU(&mag2Cfg, "000000163e010101", 3600, 0, testHNP.String(), 2*time.Second) })
+	if err := <-pbuErr; err != nil {
+		t.Fatal(err)
+	}
+	sink.wait(t, "lma", "bce-updated", map[string]string{"mag": "mag2", "previous": "mag1"}, time.Second)
 	sink.wait(t, "lma", "tunnel-down", map[string]string{"name": "pmip-mag1"}, time.Second)
+	if got := sink.names("lma", "bce-updated", "tunnel-down"); got != "bce-updated tunnel-up route-add pba-sent tunnel-down" {
+		t.Errorf("LMA handoff: %s", got)
+	}
+	wantHandoff := "tunnel-add pmip-mag2 2001:100:2::1 2001:100:2::2\nroute-replace 2001:db8:1:1::/64 dev pmip-mag2 table 0\ntunnel-del pmip-mag1"
+	if !strings.HasSuffix(lmaDP.list(), wantHandoff) {
+		t.Errorf("LMA datapath at the handoff:\n%s", lmaDP.list())
+	}
 
 	stopAll()
 	for _, err := range stopErrs {
@@ -362,8 +451,11 @@ func TestNetns(t *testing.T) {
 			t.Error(err)
 		}
 	}
-	if !strings.HasSuffix(magDP.list(), "addr-del a0 fe80::211:22ff:fe33:4455/64") {
-		t.Errorf("MAG did not undo its access setup:\n%s", magDP.list())
+	if !strings.HasSuffix(magDP.list(), "tunnel-del pmip0\nsysctl net/ipv6/conf/all/forwarding=0\naddr-del a0 fe80::211:22ff:fe33:4455/64") {
+		t.Errorf("MAG did not undo its setup:\n%s", magDP.list())
+	}
+	if !strings.HasSuffix(lmaDP.list(), "route-del 2001:db8:1:1::/64 dev pmip-mag2 table 0\ntunnel-del pmip-mag2\nsysctl net/ipv6/conf/all/forwarding=0") {
+		t.Errorf("LMA did not clean up:\n%s", lmaDP.list())
 	}
 	b, _ := os.ReadFile(magCfg.StateFile)
 	if !strings.Contains(string(b), `"bul": []`) || !strings.Contains(string(b), `"up": false`) {
