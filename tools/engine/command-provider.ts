@@ -469,7 +469,10 @@ async function mkdirp(sftp: SFTPWrapper, dir: string): Promise<void> {
             throw new Error(`remote path ${current} exists and is not a directory`);
         }
         if (kind === "missing") {
-            await sftpCall((cb) => sftp.mkdir(current, cb));
+            // Another upload to the same host may make it between the stat and the mkdir.
+            await sftpCall((cb) => sftp.mkdir(current, cb)).catch(async (err) => {
+                if ((await remoteKind(sftp, current)) !== "dir") throw err;
+            });
         }
     }
 }
