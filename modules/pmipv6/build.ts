@@ -12,21 +12,16 @@ import { lmaConfig, lmaTunnel, magConfig, magOf, pmipdDir, type RadiusTarget } f
 import { mobileNodes } from "./model";
 import { parseEvents, type PmipEvent, signalling } from "./signalling";
 
-interface RadiusSection {
-    host: string; address: string; port?: number;
-    password: { config: string };
-    clients: { host: string; address: string; secret: { config: string } }[];
-}
 
 export const stage: Stage = {
     build(lab) {
         const p = lab.spec.pmipv6;
         if (!p || p.daemon !== "wanlab") return;
-        const radius = (lab.spec as unknown as { radius: RadiusSection }).radius;
+        const radius = lab.spec.radius!;
         const cfg = new pulumi.Config();
-        const target: RadiusTarget = { host: radius.host, address: radius.address, port: radius.port ?? 1812 };
+        const target: RadiusTarget = { host: radius.host, address: radius.address, port: radius.port };
         const password = cfg.requireSecret(radius.password.config);
-        const secretOf = (host: string) => cfg.requireSecret(radius.clients.find((c) => c.host === host)!.secret.config);
+        const secretOf = (host: string) => cfg.requireSecret(radius.clients.find((c) => c.host === host)!.secret!.config);
         const dir = pmipdDir(lab.stack);
         const routing = lab.builtIn("links", "network", "routing");
         const daemon = (host: string, config: object) => new PmipDaemon(`pmipd-${host}`, {

@@ -10,6 +10,7 @@ import type { CheckContext } from "../../model/context";
 import type { LabSpec, LinkSpec } from "../../model/types";
 import { hostPart6, inPrefix6, linkLocal, parse6, slaacAddress } from "../ipv6/address6";
 import { ipv6AddressOn } from "../ipv6/model";
+import { radiusUserName } from "../radius/model";
 import { pmip6dErrors } from "./pmip6d";
 
 export interface PmipMagSpec { host: string; egress: string; access: string }
@@ -37,13 +38,8 @@ declare module "../libvirt/model" {
     }
 }
 
-/** The radius section as far as this module reads it (modules/radius owns it). */
-interface RadiusView {
-    host: string; address: string;
-    clients: { host: string; address: string }[];
-    users: { vm?: string; host?: string; prefix?: string }[];
-}
-const radiusOf = (spec: LabSpec) => (spec as LabSpec & { radius?: RadiusView }).radius;
+/** The AAA server's section (modules/radius owns it). */
+const radiusOf = (spec: LabSpec) => spec.radius;
 
 /** The fixed link-local address every MAG has on its access link. */
 export const accessLinkLocal = (p: Pmipv6Spec) => linkLocal(p.accessMac);
@@ -84,7 +80,7 @@ export function mobileNodes(spec: LabSpec): MobileNode[] {
         const vm = u.vm ? spec.vms.find((v) => v.name === u.vm) : undefined;
         if (!vm || !u.prefix || parse6(u.prefix.split("/")[0]) === undefined) return [];
         const mac = vm.interfaces[0].mac;
-        return [{ vm: vm.name, mac, prefix: u.prefix, address: slaacAddress(u.prefix, mac), userName: mac.replace(/:/g, "").padStart(16, "0") }];
+        return [{ vm: vm.name, mac, prefix: u.prefix, address: slaacAddress(u.prefix, mac), userName: radiusUserName(mac) }];
     });
 }
 
