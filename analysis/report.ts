@@ -139,7 +139,7 @@ export function rateNote(plan: Plan): string {
         const links = spec.links.filter((l) => l.rateMbit).map((l) => `${l.name} ${l.rateMbit}`);
         if (spec.wan?.rateMbit) said.push(`${spec.wan.rateMbit} Mbit/s on the router's WAN interfaces (${file})`);
         else if (links.length) said.push(`links ${links.join(", ")} Mbit/s (${file})`);
-        else said.push(`none set (${file}): the rate is what the lab achieves, not the studies' ~100 Mbit/s host links`);
+        else said.push(`none set (${file}): the rate is what the lab achieves (seed 000's host links ran at about 100 Mbit/s, seed 001's WAN links at 1 Gbit/s)`);
     }
     return `WAN rate: ${said.join("; ")}.`;
 }

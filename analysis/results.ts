@@ -49,7 +49,7 @@ export interface RunRow {
     rrBeforePerS?: number | null; rrDuringPerS?: number | null; rrAfterPerS?: number | null; rrGapMs?: number | null;
     captureMiB?: number | null; captureRetrans?: number | null; captureOutOfOrder?: number | null; captureDupAcks?: number | null;
     /** Seed 001's PMIPv6 signalling (null without PMIPv6): the new MAG's trigger, attach -> RA, the RADIUS and PBU/PBA round trips, the signalling bytes on the WAN. */
-    pmipTrigger?: string | null; pmipMs?: number | null; pmipAuthMs?: number | null; pmipRegMs?: number | null; trafficMobilityBytes?: number | null;
+    pmipTrigger?: string | null; pmipMs?: number | null; pmipAuthMs?: number | null; pmipRegMs?: number | null; trafficMobilityBytes?: number | null; trafficRadiusBytes?: number | null;
     /** The plan that measured this run, when this plan reused it (npm run experiment -- --reuse DIR). */
     reusedFrom?: string;
 }
@@ -66,7 +66,7 @@ export const COLUMNS = [
     "vmForwardGapMs", "vmRepliesLost", "vmRepliesLate", "vmSourceChanged", "vmDiskMiB", "diskCopiedMiB", "diskDoneMs",
     "streamBeforeMbps", "streamDuringMbps", "streamAfterMbps", "streamDipMbps", "streamStallMs", "streamRetrans", "streamSurvived",
     "rrBeforePerS", "rrDuringPerS", "rrAfterPerS", "rrGapMs", "captureMiB", "captureRetrans", "captureOutOfOrder", "captureDupAcks",
-    "pmipTrigger", "pmipMs", "pmipAuthMs", "pmipRegMs", "trafficMobilityBytes",
+    "pmipTrigger", "pmipMs", "pmipAuthMs", "pmipRegMs", "trafficMobilityBytes", "trafficRadiusBytes",
     "reusedFrom",
 ] as const;
 
@@ -110,6 +110,8 @@ function pmipColumns(r: MigrationRecord): Partial<RunRow> {
     return {
         pmipTrigger: p.trigger ?? null, pmipMs: p.pmipMs ?? null, pmipAuthMs: p.parts?.authorizationMs ?? null, pmipRegMs: p.parts?.registrationMs ?? null,
         trafficMobilityBytes: r.traffic?.classes.mobility?.bytes ?? null,
+        // Runs before the split had a class of its own counted RADIUS in mobility.
+        trafficRadiusBytes: r.traffic ? r.traffic.classes.radius?.bytes ?? null : null,
     };
 }
 

@@ -129,14 +129,15 @@ export function seed001Section(plan: Plan, all: Cell[], rows: RunRow[]): { table
         const v = (k: Parameters<typeof measured>[1]) => measured(rs, k);
         const tcp = rs.filter((r) => r.tcpSurvived !== null && r.tcpSurvived !== undefined);
         body.push([c.key, String(rs.length), num(mean(v("probeDowntimeMs")), 0), num(mean(v("pmipMs")), 1), num(mean(v("pmipAuthMs")), 1), num(mean(v("pmipRegMs")), 1),
-            num(mean(v("trafficMobilityBytes")), 0), `${tcp.filter((r) => !r.tcpSurvived).length} of ${tcp.length}`]);
+            num(mean(rs.filter((r) => r.trafficMobilityBytes != null).map((r) => r.trafficMobilityBytes! + (r.trafficRadiusBytes ?? 0))), 0),
+            `${tcp.filter((r) => !r.tcpSurvived).length} of ${tcp.length}`]);
     }
     if (!body.length) return { tables: [], notes: [] };
     return {
         tables: [{
             caption: "Seed 001 §3.6 in the lab: the probe's downtime, and the part PMIPv6 adds after the VM is back, attach detected to RA sent on the new MAG (D_mov.det + D_auth + D_reg + the MAG's own steps), " +
-                "with its RADIUS (authorization) and PBU/PBA (registration) round trips (ms, means); the mobility signalling on the LMA's WAN links per run " +
-                `(bytes; seed 001 Fig. 11: ${SEED001.signallingBytes} B), and the TCP connections broken (seed 001: none in 70 runs a delay)`,
+                "with its RADIUS (authorization) and PBU/PBA (registration) round trips (ms, means); the signalling on the LMA's WAN links per run, Mobility Header and RADIUS " +
+                `(bytes, the runs with the traffic split; seed 001 Fig. 11: ${SEED001.signallingBytes} B), and the TCP connections broken (seed 001: none in 70 runs a delay)`,
             head: ["cell", "runs", "downtime (ms)", "attach → RA (ms)", "RADIUS (ms)", "PBU → PBA (ms)", "signalling (B)", "TCP broken"],
             rows: body,
         }],

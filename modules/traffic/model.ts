@@ -71,9 +71,13 @@ export function trafficClasses(spec: LabSpec): TrafficClass[] {
         ...[`udp dport ${UDP_PROBE_PORT}`, `udp sport ${UDP_PROBE_PORT}`, `tcp dport ${TCP_PROBE_PORT}`, `tcp sport ${TCP_PROBE_PORT}`].map(v6),
     ] : [];
     return [
+        // Seed 001 Fig. 11 counts both as PMIPv6's signalling (RADIUS, PBU and PBA).
         ...(pmip ? [{
-            name: "mobility", description: "PMIPv6 signalling: Proxy Binding Updates and Acknowledgements (Mobility Header), and RADIUS (seed 001 Fig. 11)",
-            matches: ["ip6 nexthdr 135", "meta protocol ip6 udp dport 1812", "meta protocol ip6 udp sport 1812", "udp dport 1812", "udp sport 1812"],
+            name: "mobility", description: "PMIPv6's Proxy Binding Updates and Acknowledgements (the Mobility Header)",
+            matches: ["ip6 nexthdr 135"],
+        }, {
+            name: "radius", description: "RADIUS: the MAGs asking the AAA server about each VM that appears on their access link",
+            matches: ["meta protocol ip6 udp dport 1812", "meta protocol ip6 udp sport 1812", "udp dport 1812", "udp sport 1812"],
         }] : []),
         { name: "storage", description: "shared storage (iSCSI, NFS)", matches: [`tcp dport ${STORAGE_PORTS}`, `tcp sport ${STORAGE_PORTS}`] },
         {

@@ -172,7 +172,7 @@ describe("report", () => {
         assert.equal(rateNote(validatePlan({ ...base, matrix: { wanRateMbit: [100, 0] } }).plan!),
             "WAN rate: 100 Mbit/s, none on the router's WAN interfaces, by cell (wanRateMbit).");
         assert.equal(rateNote(validatePlan(base).plan!),
-            "WAN rate: none set (stacks/local.yaml): the rate is what the lab achieves, not the studies' ~100 Mbit/s host links.");
+            "WAN rate: none set (stacks/local.yaml): the rate is what the lab achieves (seed 000's host links ran at about 100 Mbit/s, seed 001's WAN links at 1 Gbit/s).");
         assert.equal(rateNote(loadPlan(path.join(ROOT, "plans", "seed000-vxlan.yaml"))), "WAN rate: 100 Mbit/s on the router's WAN interfaces, by cell (wanRateMbit).");
         // Link rates (tbf on each end), per stack of a stack axis.
         assert.equal(rateNote(loadPlan(path.join(ROOT, "plans", "seed003-modes.yaml"))), "WAN rate: links campus-lan 1000 Mbit/s (stacks/seed003-intra.yaml); " +
