@@ -76,7 +76,9 @@ describe("seed 004: a local disk copied with the memory, TCP watched, for real",
         const d = m.diskCopy!;
         // The whole disk, and the blocks the guest wrote again while it went (its counter).
         assert.ok(d.totalBytes! >= 256 * 1048576 && d.totalBytes! < 260 * 1048576, `${d.totalBytes} bytes`);
-        assert.equal(d.processedBytes, d.totalBytes);
+        // The last live sample may catch one of the guest's counter writes on its way through
+        // the mirror (the job's total grows with each): within a MiB of the total, never over it.
+        assert.ok(d.processedBytes! <= d.totalBytes! && d.totalBytes! - d.processedBytes! <= 1048576, `${d.processedBytes} of ${d.totalBytes} bytes`);
         assert.ok(d.doneFromStartMs! > 0 && d.doneFromStartMs! < m.totalMs, `disk done at ${d.doneFromStartMs} ms of ${m.totalMs}`);
         // At 32 MiB/s, 256 MiB take 8 s at least.
         assert.ok(d.doneFromStartMs! >= 7000, `disk done at ${d.doneFromStartMs} ms`);
