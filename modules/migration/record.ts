@@ -301,7 +301,10 @@ export function diskCopyFigures(raw: RawMigration): DiskCopyFigures | undefined 
     const samples = rows.map((r) => [r.ms, bytes(r.f, "File processed") ?? 0, bytes(r.f, "Memory processed") ?? 0] as [number, number, number]);
     const last = rows[rows.length - 1];
     const total = last ? bytes(last.f, "File total") : null;
-    const done = rows.find((r) => total !== null && total > 0 && (bytes(r.f, "File processed") ?? 0) >= total);
+    // Through when a sample has it all, or once the memory has started: libvirt moves the
+    // memory only after the mirror is ready, and the guest's writes keep the job's total a
+    // little ahead of what a later sample shows as processed.
+    const done = rows.find((r) => total !== null && total > 0 && ((bytes(r.f, "File processed") ?? 0) >= total || (bytes(r.f, "Memory processed") ?? 0) > 0));
     return { totalBytes: total, processedBytes: last ? bytes(last.f, "File processed") : null, doneFromStartMs: done ? done.ms : null, samples };
 }
 

@@ -15,6 +15,15 @@ import type { MigrationRecord } from "../../modules/migration/record";
 /** The counter the guest writes to its disk every 100 ms, read from the NFS export's image. */
 const nfsCounter = (stack: string) =>
     Number(fs.readFileSync(`/run/wanlab/${stack}/storage/fs/var/lib/wanlab/nfs/home/home.img`).subarray(0, 32).toString().split("\n")[0]);
+/** The counter once the guest has written it: its checks answer before its disk loop's first write (the image holds filler till then). */
+function writtenCounter(stack: string): number {
+    for (let i = 0; i < 100; i++) {
+        const n = nfsCounter(stack);
+        if (Number.isFinite(n)) return n;
+        sh("sleep 0.1");
+    }
+    return nfsCounter(stack);
+}
 const domstate = (stack: string, host: string) =>
     sh(`virsh -c 'qemu+unix:///system?socket=/run/wanlab/${stack}/${host}/fs/run/libvirt/libvirt-sock' domstate vm1 2>&1`).out.trim();
 
@@ -38,7 +47,7 @@ describe("seed 003: intra-subnet, NAT and bridged migration with NFS storage, fo
         engine.ok(["config", "set", "--stack", stack, "wanlab:migrationRun", "0"]);
         let r = engine.pulumi(["up", "--yes", "--skip-preview", "--stack", stack]);
         assert.equal(r.code, 0, r.stdout + r.stderr);
-        const before = nfsCounter(stack);
+        const before = writtenCounter(stack);
         engine.ok(["config", "set", "--stack", stack, "wanlab:migrationRun", "1"]);
         r = engine.pulumi(["up", "--yes", "--skip-preview", "--stack", stack]);
         assert.equal(r.code, 0, r.stdout + r.stderr);
