@@ -10,7 +10,7 @@ import type { CheckContext } from "../../model/context";
 import type { LabSpec, LinkSpec } from "../../model/types";
 import { hostPart6, inPrefix6, linkLocal, parse6, slaacAddress } from "../ipv6/address6";
 import { ipv6AddressOn } from "../ipv6/model";
-import { radiusUserName } from "../radius/model";
+import { radiusUsers } from "../radius/model";
 import { pmip6dErrors } from "./pmip6d";
 
 export interface PmipMagSpec { host: string; egress: string; access: string }
@@ -75,13 +75,8 @@ export interface MobileNode { vm: string; mac: string; prefix: string; address: 
 
 /** The VMs the AAA server knows, with their prefix and the address they form from it. */
 export function mobileNodes(spec: LabSpec): MobileNode[] {
-    const r = radiusOf(spec);
-    return (r?.users ?? []).flatMap((u) => {
-        const vm = u.vm ? spec.vms.find((v) => v.name === u.vm) : undefined;
-        if (!vm || !u.prefix || parse6(u.prefix.split("/")[0]) === undefined) return [];
-        const mac = vm.interfaces[0].mac;
-        return [{ vm: vm.name, mac, prefix: u.prefix, address: slaacAddress(u.prefix, mac), userName: radiusUserName(mac) }];
-    });
+    return radiusUsers(spec).flatMap((u) => (u.kind === "vm"
+        ? [{ vm: u.vm!, mac: u.mac!, prefix: u.prefix!, address: slaacAddress(u.prefix!, u.mac!), userName: u.userName }] : []));
 }
 
 /** The layer-2 domain of every link and (host, bridge): links joined by bridges, bridges joined by VXLAN. */
@@ -156,7 +151,10 @@ function checkPmip(spec: LabSpec, ctx: CheckContext) {
             ctx.err(`/pmipv6/mags/${i}/host`, `MAG '${m.host}' asks the RADIUS server from its egress address ${path.egress}, but its radius.clients entry says ${client.address}`);
     });
     // Where each mobile node may run: on a hypervisor one MAG serves, on that MAG's access bridge.
-    const served = new Map(p.mags.map((m) => [accessBridge(spec, m)?.host, { mag: m.host, bridge: accessBridge(spec, m)?.bridge }]));
+    const served = new Map(p.mags.map((m) => {
+        const acc = accessBridge(spec, m);
+        return [acc?.host, { mag: m.host, bridge: acc?.bridge }];
+    }));
     for (const mn of mobileNodes(spec)) {
         const vm = spec.vms.find((v) => v.name === mn.vm)!;
         const hosts = [vm.host, ...(spec.migration?.vm === vm.name ? [spec.migration.from, spec.migration.to] : [])];
